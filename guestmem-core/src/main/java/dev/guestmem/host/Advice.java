@@ -1,0 +1,22 @@
+package dev.guestmem.host;
+
+/** {@code madvise} advice values this project uses. */
+public enum Advice {
+    /** {@code MADV_DONTNEED}: drop the pages; anonymous memory reads back as zeros. */
+    DONTNEED(4),
+    /** {@code MADV_HUGEPAGE}: allow transparent huge pages (the MMU may then map 2 MiB). */
+    HUGEPAGE(14),
+    /** {@code MADV_NOHUGEPAGE}. */
+    NOHUGEPAGE(15);
+
+    private final int value;
+
+    Advice(int value) {
+        this.value = value;
+    }
+
+    /** The {@code MADV_*} number. */
+    public int value() {
+        return value;
+    }
+}

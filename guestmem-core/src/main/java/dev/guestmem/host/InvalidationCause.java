@@ -1,0 +1,11 @@
+package dev.guestmem.host;
+
+/** Why a host range is being invalidated (the MMU-notifier event). */
+public enum InvalidationCause {
+    /** {@code munmap}: the range stops existing. */
+    UNMAP,
+    /** {@code madvise(MADV_DONTNEED)}: the pages are dropped and read back as zeros. */
+    DISCARD,
+    /** {@code mprotect}: the range's protection changes. */
+    PROTECT
+}

@@ -1,0 +1,90 @@
+package dev.guestmem.sync;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Sleepable read-copy-update, the grace-period primitive behind memslot publication.
+ *
+ * <p>Readers never block: {@link #readLock()} bumps a per-thread-striped counter of the current
+ * index and {@link #readUnlock(int)} drops it again. {@link #synchronize()} returns only after every
+ * reader section that had started before the call has ended, so a writer that first publishes a new
+ * pointer and then synchronizes may edit or free whatever only the old pointer reached.
+ *
+ * <p>Two indexes keep new readers from starving a writer. Waiting for each index once, in turn,
+ * covers the reader that sampled the index just before a flip and incremented just after the
+ * writer's scan of it (that reader necessarily sees the newly published pointer).
+ */
+public final class Srcu {
+    /** Longs between two stripes, so counters touched by different threads live on different cache lines. */
+    private static final int PAD = 16;
+
+    private final int stripes;
+    private final AtomicLongArray counters;
+    private volatile int index;
+    private final ReentrantLock writerLock = new ReentrantLock();
+
+    /** A primitive sized for this machine's processor count. */
+    public Srcu() {
+        this(Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 4 - 1) << 1);
+    }
+
+    /** A primitive with {@code stripes} counters per index ({@code stripes} must be a power of two). */
+    public Srcu(int stripes) {
+        if (Integer.bitCount(stripes) != 1) {
+            throw new IllegalArgumentException("stripes must be a power of two: " + stripes);
+        }
+        this.stripes = stripes;
+        this.counters = new AtomicLongArray(2 * stripes * PAD);
+    }
+
+    /**
+     * Enters a read-side section. Returns the token to pass to {@link #readUnlock(int)} on the same
+     * or another thread.
+     */
+    public int readLock() {
+        int stripe = (int) Thread.currentThread().threadId() & (stripes - 1);
+        int token = (index << 30) | stripe;
+        counters.getAndIncrement(slot(token));
+        return token;
+    }
+
+    /** Leaves the read-side section entered by {@link #readLock()}. */
+    public void readUnlock(int token) {
+        counters.getAndDecrement(slot(token));
+    }
+
+    /** Waits until every read-side section that began before this call has ended. */
+    public void synchronize() {
+        writerLock.lock();
+        try {
+            for (int flip = 0; flip < 2; flip++) {
+                int old = index;
+                index = old ^ 1;
+                awaitDrained(old);
+            }
+        } finally {
+            writerLock.unlock();
+        }
+    }
+
+    private int slot(int token) {
+        return ((token >>> 30) * stripes + (token & (stripes - 1))) * PAD;
+    }
+
+    private void awaitDrained(int idx) {
+        for (int s = 0; s < stripes; s++) {
+            int at = (idx * stripes + s) * PAD;
+            for (int spins = 0; counters.get(at) != 0; spins++) {
+                if (spins < 100) {
+                    Thread.onSpinWait();
+                } else if (spins < 200) {
+                    Thread.yield();
+                } else {
+                    LockSupport.parkNanos(20_000);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.guestmem.vm;
+
+/** {@code KVM_CAP_*} numbers (spec §6.1). */
+public final class Capability {
+    public static final int USER_MEMORY = 3;
+    public static final int NR_MEMSLOTS = 10;
+    public static final int SYNC_MMU = 16;
+    public static final int READONLY_MEM = 81;
+    public static final int MULTI_ADDRESS_SPACE = 118;
+    public static final int MANUAL_DIRTY_LOG_PROTECT2 = 168;
+    public static final int DIRTY_LOG_RING = 192;
+    public static final int DIRTY_LOG_RING_ACQ_REL = 223;
+    public static final int USER_MEMORY2 = 231;
+    public static final int MEMORY_FAULT_INFO = 232;
+    public static final int MEMORY_ATTRIBUTES = 233;
+    public static final int GUEST_MEMFD = 234;
+    public static final int VM_TYPES = 235;
+    public static final int GUEST_MEMFD_FLAGS = 244;
+
+    private Capability() {
+    }
+}
