@@ -1,0 +1,77 @@
+package dev.guestmem.kvm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Writes the contents of the reserved memslot ({@link ReservedLayout}): the two access stubs, the GDT
+ * and the page tables. Everything is at the address the layout gives it, relative to the slot's first
+ * byte.
+ */
+final class GuestImage {
+    /*
+     * The stubs, hand-assembled. rdi = gpa, rsi = value to store, rbx = doorbell gpa (all set by
+     * KVM_SET_REGS). The doorbell store makes the end of the access an MMIO exit at a known address;
+     * for a load it carries the loaded value too, but the backend reads rax, the load's own result.
+     * ud2 after the doorbell is never reached in normal operation: the backend completes the doorbell
+     * with immediate_exit and sets new registers. Should the guest ever run on, ud2 raises #UD, which
+     * with an empty IDT escalates to a triple fault: a shutdown exit, never a silent wrong result.
+     */
+    private static final byte[] STORE_STUB = {
+        0x48, (byte) 0x89, 0x37, // mov [rdi], rsi
+        0x48, (byte) 0x89, 0x03, // mov [rbx], rax
+        0x0F, 0x0B,              // ud2
+    };
+    private static final byte[] LOAD_STUB = {
+        0x48, (byte) 0x8B, 0x07, // mov rax, [rdi]
+        0x48, (byte) 0x89, 0x03, // mov [rbx], rax
+        0x0F, 0x0B,              // ud2
+    };
+
+    /** Long-mode code segment, DPL 3, present, L=1 (D must be 0), execute/read, granularity 4 KiB. */
+    private static final long USER_CODE_DESCRIPTOR = 0x00AFFA000000FFFFL;
+    /** Data segment, DPL 3, present, read/write, 32-bit default, granularity 4 KiB. */
+    private static final long USER_DATA_DESCRIPTOR = 0x00CFF2000000FFFFL;
+
+    private static final long PRESENT = 1;
+    private static final long WRITABLE = 1 << 1;
+    /** U/S at every level: the stub runs at CPL3, and a supervisor bit anywhere on the walk would fault. */
+    private static final long USER = 1 << 2;
+    /** PS in a page-directory entry: a 2 MiB page. (1 GiB pages fail on these machines.) */
+    private static final long LARGE_PAGE = 1 << 7;
+    private static final long TABLE_FLAGS = PRESENT | WRITABLE | USER;
+    private static final long LARGE_PAGE_SIZE = 1L << 21;
+    private static final int ENTRIES = 512;
+    private static final int GIGABYTES = (int) (ReservedLayout.IDENTITY_MAP_END >>> 30);
+
+    private GuestImage() {
+    }
+
+    /** Fills {@code slot}, which must be {@link ReservedLayout#SIZE} bytes and zeroed. */
+    static void write(MemorySegment slot) {
+        if (slot.byteSize() != ReservedLayout.SIZE) {
+            throw new IllegalArgumentException("reserved slot image is " + ReservedLayout.SIZE + " bytes");
+        }
+        MemorySegment.copy(STORE_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.STORE_ENTRY), STORE_STUB.length);
+        MemorySegment.copy(LOAD_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.LOAD_ENTRY), LOAD_STUB.length);
+
+        long gdt = at(ReservedLayout.GDT);
+        slot.set(ValueLayout.JAVA_LONG, gdt + (ReservedLayout.USER_CODE_SELECTOR & ~7), USER_CODE_DESCRIPTOR);
+        slot.set(ValueLayout.JAVA_LONG, gdt + (ReservedLayout.USER_DATA_SELECTOR & ~7), USER_DATA_DESCRIPTOR);
+
+        slot.set(ValueLayout.JAVA_LONG, at(ReservedLayout.PML4), ReservedLayout.PDPT | TABLE_FLAGS);
+        for (int gib = 0; gib < GIGABYTES; gib++) {
+            long directory = ReservedLayout.PAGE_DIRECTORIES + (long) gib * 4096;
+            slot.set(ValueLayout.JAVA_LONG, at(ReservedLayout.PDPT) + gib * 8L, directory | TABLE_FLAGS);
+            for (int i = 0; i < ENTRIES; i++) {
+                long physical = ((long) gib * ENTRIES + i) * LARGE_PAGE_SIZE;
+                slot.set(ValueLayout.JAVA_LONG, at(directory) + i * 8L, physical | TABLE_FLAGS | LARGE_PAGE);
+            }
+        }
+    }
+
+    /** Offset in the slot of reserved gpa {@code gpa}. */
+    private static long at(long gpa) {
+        return gpa - ReservedLayout.BASE;
+    }
+}

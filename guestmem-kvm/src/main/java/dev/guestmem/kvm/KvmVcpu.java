@@ -1,0 +1,186 @@
+package dev.guestmem.kvm;
+
+import dev.guestmem.Errno;
+import dev.guestmem.vm.Access;
+import dev.guestmem.vm.Vcpu;
+
+/**
+ * A real KVM vCPU performing guest accesses by running a built-in stub ({@link GuestImage}) at CPL3 in
+ * long mode. One access is one stub run: {@code KVM_SET_REGS} (entry point, gpa in rdi, value in rsi,
+ * doorbell in rbx), then {@code KVM_RUN} until the doorbell store exits; the exits on the way are the
+ * outcome:
+ * <ul>
+ *   <li>an MMIO exit at the access's own gpa: {@link Access.Mmio}; a read is answered with 0 and the
+ *       stub resumed, so it still ends at the doorbell;</li>
+ *   <li>the doorbell alone: the access completed, {@link Access.Stored} or {@link Access.Value} of rax;</li>
+ *   <li>{@code KVM_RUN} failing with {@code EFAULT}: {@link Access.MemoryFault} if the kernel filled in
+ *       {@code KVM_EXIT_MEMORY_FAULT}, else {@link Access.Efault};</li>
+ *   <li>anything else: a {@link KvmException} naming the exit and the registers, never a result.</li>
+ * </ul>
+ * The kernel vCPU is created, and the reserved memslot installed, on the first access: until then the
+ * VM has no vCPU (so, for example, a dirty ring can still be enabled). Accesses serialize on the vCPU.
+ */
+public final class KvmVcpu implements Vcpu, AutoCloseable {
+    /** KVM_RUN may be interrupted by a signal meant for the JVM; re-entering is harmless. */
+    private static final int MAX_INTERRUPTED_ENTRIES = 1000;
+    private static final int ACCESS_SIZE = Long.BYTES;
+
+    private final int id;
+    private final KvmVm vm;
+    /** Guarded by this: -1 until created. */
+    private int fd = -1;
+    /** Guarded by this. */
+    private KvmRunArea run;
+
+    KvmVcpu(KvmVm vm, int id) {
+        this.vm = vm;
+        this.id = id;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public synchronized Access read64(long gpa) {
+        return access(gpa, false, 0);
+    }
+
+    @Override
+    public synchronized Access write64(long gpa, long value) {
+        return access(gpa, true, value);
+    }
+
+    private Access access(long gpa, boolean write, long value) {
+        requireAccessible(gpa);
+        start();
+        GeneralRegisters.startStub(fd, write ? ReservedLayout.STORE_ENTRY : ReservedLayout.LOAD_ENTRY, gpa, value,
+                ReservedLayout.DOORBELL);
+        boolean exitedAsMmio = false;
+        while (true) {
+            int rc = enter();
+            if (rc == -Errno.EFAULT) {
+                return run.exitReason() == KvmExits.MEMORY_FAULT
+                        ? new Access.MemoryFault(run.memoryFaultGpa(), run.memoryFaultSize(),
+                                (run.memoryFaultFlags() & KvmExits.MEMORY_EXIT_FLAG_PRIVATE) != 0)
+                        : new Access.Efault(gpa);
+            }
+            if (rc < 0) {
+                throw unexpected("KVM_RUN failed with " + Errno.name(-rc), gpa, write);
+            }
+            if (run.exitReason() != KvmExits.MMIO || run.mmioLength() != ACCESS_SIZE) {
+                throw unexpected("unexpected exit", gpa, write);
+            }
+            long address = run.mmioPhysAddr();
+            if (address == ReservedLayout.DOORBELL && run.mmioIsWrite()) {
+                completeDoorbell(gpa, write);
+                if (exitedAsMmio) {
+                    return new Access.Mmio(gpa, write);
+                }
+                return write ? Access.STORED : new Access.Value(GeneralRegisters.get(fd, "rax"));
+            }
+            if (address != gpa || run.mmioIsWrite() != write || exitedAsMmio) {
+                throw unexpected("unexpected MMIO exit", gpa, write);
+            }
+            exitedAsMmio = true;
+            if (!write) {
+                run.setMmioData(0); // trace-format.md: an MMIO read completes with 0
+            }
+        }
+    }
+
+    /**
+     * Guest accesses are 8-byte aligned, inside the identity map and outside the reserved range; anything
+     * else would not be the access the caller asked for.
+     */
+    private static void requireAccessible(long gpa) {
+        if ((gpa & (ACCESS_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("guest access not 8-byte aligned: 0x" + Long.toHexString(gpa));
+        }
+        if (Long.compareUnsigned(gpa, ReservedLayout.IDENTITY_MAP_END) >= 0 || ReservedLayout.isReserved(gpa)) {
+            throw new IllegalArgumentException(String.format("gpa 0x%X is outside the KVM backend's reach: accesses"
+                    + " must lie below 0x%X and outside the reserved 0x%X-0x%X and doorbell 0x%X", gpa,
+                    ReservedLayout.IDENTITY_MAP_END, ReservedLayout.BASE, ReservedLayout.BASE + ReservedLayout.SIZE - 1,
+                    ReservedLayout.DOORBELL));
+        }
+    }
+
+    /** Creates the kernel vCPU and its long-mode state on first use. */
+    private void start() {
+        if (fd >= 0) {
+            return;
+        }
+        if (vm.isClosed()) {
+            throw new IllegalStateException("VM is closed");
+        }
+        vm.reservedMemslot().ensureInstalled();
+        int vcpuFd = KvmException.check(vm.vmFd().createVcpu(id), "KVM_CREATE_VCPU " + id);
+        try {
+            run = KvmRunArea.map(vcpuFd, vm.vcpuMmapSize());
+            LongModeSetup.apply(vcpuFd);
+        } catch (RuntimeException e) {
+            if (run != null) {
+                run.close();
+                run = null;
+            }
+            Syscalls.close(vcpuFd);
+            throw e;
+        }
+        fd = vcpuFd;
+    }
+
+    /** One {@code KVM_RUN}, retried while a signal interrupts it: 0 or {@code -errno}. */
+    private int enter() {
+        for (int attempt = 0; attempt < MAX_INTERRUPTED_ENTRIES; attempt++) {
+            run.setExitReason(KvmExits.UNKNOWN);
+            int rc = Syscalls.ioctl(fd, KvmIoctls.RUN, 0L);
+            if (rc != -Errno.EINTR) {
+                return rc;
+            }
+        }
+        return -Errno.EINTR;
+    }
+
+    /**
+     * An MMIO exit is complete only once userspace re-enters {@code KVM_RUN} (api.rst, KVM_EXIT_MMIO):
+     * re-enter with {@code immediate_exit} so KVM finishes the doorbell store and returns {@code EINTR}
+     * without running the guest. Only then may the next access replace the registers.
+     */
+    private void completeDoorbell(long gpa, boolean write) {
+        run.setImmediateExit(true);
+        try {
+            int rc = Syscalls.ioctl(fd, KvmIoctls.RUN, 0L);
+            if (rc != -Errno.EINTR) {
+                throw unexpected("completing the doorbell returned " + (rc < 0 ? Errno.name(-rc) : rc), gpa, write);
+            }
+        } finally {
+            run.setImmediateExit(false);
+        }
+    }
+
+    private KvmException unexpected(String what, long gpa, boolean write) {
+        int reason = run.exitReason();
+        StringBuilder message = new StringBuilder(String.format("vCPU %d, guest %s of gpa 0x%X: %s, exit %s",
+                id, write ? "store" : "load", gpa, what, KvmExits.describe(reason)));
+        if (reason == KvmExits.MMIO) {
+            message.append(String.format(" (phys_addr 0x%X, len %d, %s)", run.mmioPhysAddr(), run.mmioLength(),
+                    run.mmioIsWrite() ? "write" : "read"));
+        }
+        message.append("; ").append(GeneralRegisters.describe(fd));
+        return new KvmException(message.toString());
+    }
+
+    /** Unmaps {@code kvm_run} and closes the vCPU fd. */
+    @Override
+    public synchronized void close() {
+        if (run != null) {
+            run.close();
+            run = null;
+        }
+        if (fd >= 0) {
+            Syscalls.close(fd);
+            fd = -1;
+        }
+    }
+}
