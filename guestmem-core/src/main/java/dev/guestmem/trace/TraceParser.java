@@ -72,7 +72,8 @@ public final class TraceParser {
         String line = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
         int hash = line.indexOf('#');
         String code = hash < 0 ? line : line.substring(0, hash);
-        String[] tokens = code.strip().isEmpty() ? new String[0] : code.strip().split("[ \t]+");
+        String trimmed = code.strip();
+        String[] tokens = trimmed.isEmpty() ? new String[0] : trimmed.split("[ \t]+");
         if (tokens.length == 0) {
             if (hash >= 0) {
                 comments.add(new TraceComment(number, line.substring(hash + 1).strip()));

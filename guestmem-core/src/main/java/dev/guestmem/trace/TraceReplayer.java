@@ -11,8 +11,9 @@ import java.util.Optional;
 
 /**
  * Replays a {@link Trace} on a fresh VM and prints exactly one result line per operation
- * (trace-format.md). Each replay creates its own {@link HostMemory} and VM before the first line and
- * closes both when it ends, however it ends.
+ * (trace-format.md). A leading {@code vm} line only chooses the VM type and prints nothing. Each
+ * replay creates its own {@link HostMemory} and VM before the first line and closes both when it ends,
+ * however it ends.
  *
  * <p>The replay stops with a {@link TraceUsageException} at a NAME that is not defined at that point
  * (see {@link ReplayNames}), and with a {@link TraceNotImplementedException} at the first operation
