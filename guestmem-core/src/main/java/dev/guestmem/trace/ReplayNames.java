@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * Replay-time NAME bindings. A name is defined once its defining operation has succeeded; a later
  * definition of the same name replaces it, and a failed one leaves it undefined (so a trace cannot
- * silently keep using an older mapping after a new {@code mmap} of that name failed). Using an
+ * silently keep using an older mapping after a new {@code mmap} of that name failed). {@code munmap}
+ * keeps the name: its address stays meaningful, so later accesses show the faults. Using an
  * undefined name, or a name of the wrong kind, is a usage error naming the line.
  */
 final class ReplayNames {
