@@ -13,4 +13,25 @@ public final class VcpuSlotCache {
     public void reset() {
         slot = null;
     }
+
+    /**
+     * The cached slot if it contains {@code gfn}, else {@code null}; first forgets the slot if it was
+     * cached under another generation than {@code setGeneration} (spec §2.2).
+     */
+    Memslot probe(long setGeneration, long gfn) {
+        if (generation != setGeneration) {
+            slot = null;
+            generation = setGeneration;
+            return null;
+        }
+        Memslot s = slot;
+        return s != null && s.contains(gfn) ? s : null;
+    }
+
+    /** Caches {@code found} (the result of a search after {@link #probe} missed) when there is one. */
+    void remember(Memslot found) {
+        if (found != null) {
+            slot = found;
+        }
+    }
 }
