@@ -37,9 +37,18 @@ final class GuestImage {
     private static final long WRITABLE = 1 << 1;
     /** U/S at every level: the stub runs at CPL3, and a supervisor bit anywhere on the walk would fault. */
     private static final long USER = 1 << 2;
+    private static final long ACCESSED = 1 << 5;
+    /**
+     * D, preset on every 2 MiB page. Where KVM shadows the guest page tables (as on these machines),
+     * a page whose guest PTE is not yet dirty is mapped read-only on a read fault, so that the guest's
+     * first write can set D; the kernel-recorded traces expect a read of a host-writable page to map
+     * it writable (and, under dirty logging, to log it), which needs D already set.
+     */
+    private static final long DIRTY = 1 << 6;
     /** PS in a page-directory entry: a 2 MiB page. (1 GiB pages fail on these machines.) */
     private static final long LARGE_PAGE = 1 << 7;
-    private static final long TABLE_FLAGS = PRESENT | WRITABLE | USER;
+    /** A preset: the CPU never has to write the tables back while walking them. */
+    private static final long TABLE_FLAGS = PRESENT | WRITABLE | USER | ACCESSED;
     private static final long LARGE_PAGE_SIZE = 1L << 21;
     private static final int ENTRIES = 512;
     private static final int GIGABYTES = (int) (ReservedLayout.IDENTITY_MAP_END >>> 30);
@@ -65,7 +74,7 @@ final class GuestImage {
             slot.set(ValueLayout.JAVA_LONG, at(ReservedLayout.PDPT) + gib * 8L, directory | TABLE_FLAGS);
             for (int i = 0; i < ENTRIES; i++) {
                 long physical = ((long) gib * ENTRIES + i) * LARGE_PAGE_SIZE;
-                slot.set(ValueLayout.JAVA_LONG, at(directory) + i * 8L, physical | TABLE_FLAGS | LARGE_PAGE);
+                slot.set(ValueLayout.JAVA_LONG, at(directory) + i * 8L, physical | TABLE_FLAGS | DIRTY | LARGE_PAGE);
             }
         }
     }

@@ -28,7 +28,9 @@ final class KvmDevice implements AutoCloseable {
         int version = Syscalls.ioctl(fd, KvmIoctls.GET_API_VERSION, 0L);
         if (version != API_VERSION) {
             device.close();
-            throw new KvmException(PATH + " reports KVM_GET_API_VERSION " + version + ", expected " + API_VERSION);
+            throw new KvmException(version < 0
+                    ? PATH + " is not the KVM device: KVM_GET_API_VERSION failed with errno " + -version
+                    : PATH + " reports KVM_GET_API_VERSION " + version + ", expected " + API_VERSION);
         }
         return device;
     }

@@ -26,6 +26,7 @@ final class KvmRunArea implements AutoCloseable {
     private final long length;
     private final MemorySegment run;
 
+    @SuppressWarnings("restricted") // a mapping of exactly this length, owned by this object until close()
     private KvmRunArea(long address, long length) {
         this.address = address;
         this.length = length;

@@ -27,6 +27,7 @@ final class ReservedMemslot implements AutoCloseable {
      * @throws KvmException if the host memory cannot be mapped or KVM refuses the slot (for example a
      *                      slot of the caller already covers the reserved range: {@code EEXIST})
      */
+    @SuppressWarnings("restricted") // our own fresh mapping of exactly SIZE bytes
     synchronized void ensureInstalled() {
         if (installed) {
             return;

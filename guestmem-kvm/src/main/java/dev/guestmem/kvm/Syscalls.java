@@ -19,6 +19,7 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Nothing is validated here; callers pass only fds and ranges they own.
  */
+@SuppressWarnings("restricted") // downcalls are the purpose of this class; enabled with --enable-native-access
 final class Syscalls {
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;

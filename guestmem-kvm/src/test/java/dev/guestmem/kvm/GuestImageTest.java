@@ -12,13 +12,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The reserved memslot's contents, checked by walking them as the CPU would: every address of the low
- * 4 GiB translates to itself through 2 MiB pages, user-accessible and writable at every level. Needs no
+ * 4 GiB translates to itself through 2 MiB pages, user-accessible and writable at every level, with A
+ * and D preset (so a shadow MMU never maps a page read-only just to catch a D-bit update). Needs no
  * {@code /dev/kvm}.
  */
 class GuestImageTest {
     private static final long PRESENT = 1;
     private static final long WRITABLE = 2;
     private static final long USER = 4;
+    private static final long ACCESSED = 0x20;
+    private static final long DIRTY = 0x40;
     private static final long LARGE = 0x80;
     private static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
 
@@ -39,12 +42,14 @@ class GuestImageTest {
         int[] shifts = {39, 30};
         for (int shift : shifts) {
             long e = entry(table, (va >>> shift) & 511);
-            assertEquals(PRESENT | WRITABLE | USER, e & (PRESENT | WRITABLE | USER), "table entry flags for " + va);
+            long flags = PRESENT | WRITABLE | USER | ACCESSED;
+            assertEquals(flags, e & flags, "table entry flags for " + va);
             assertEquals(0, e & LARGE, "no 1 GiB pages");
             table = e & ADDRESS_MASK;
         }
         long pde = entry(table, (va >>> 21) & 511);
-        assertEquals(PRESENT | WRITABLE | USER | LARGE, pde & (PRESENT | WRITABLE | USER | LARGE), "2 MiB page " + va);
+        long flags = PRESENT | WRITABLE | USER | ACCESSED | DIRTY | LARGE;
+        assertEquals(flags, pde & flags, "2 MiB page, accessed and dirty, for " + va);
         return (pde & ADDRESS_MASK & ~((1L << 21) - 1)) | (va & ((1L << 21) - 1));
     }
 

@@ -106,6 +106,22 @@ class KvmVcpuTest {
         assertEquals(1L << 3 | 1L << 15, bitmap[0]);
     }
 
+    /**
+     * trace-format.md: a read fault maps a host-writable page writable, which under dirty logging logs
+     * it; a never-written page maps the zero page read-only and logs nothing. On a shadow MMU this holds
+     * only because the stub's page tables have D preset (with D clear, the first case logged nothing).
+     */
+    @Test
+    void guestReadOfHostWrittenPageIsLoggedDirty() {
+        assertEquals(0, vm.setUserMemoryRegion(1, MemslotFlags.LOG_DIRTY_PAGES, SLOT_GPA, SIZE, hva));
+        assertEquals(new Access.Value(0), vcpu.read64(SLOT_GPA));
+        host.write64(hva + 0x1000, 5);
+        assertEquals(new Access.Value(5), vcpu.read64(SLOT_GPA + 0x1000));
+        long[] bitmap = new long[1];
+        assertEquals(0, vm.getDirtyLog(1, bitmap));
+        assertEquals(1L << 1, bitmap[0]);
+    }
+
     @Test
     void reservedSlotAppearsOnlyWithTheFirstAccess() {
         long other = host.mmap(0x1000);
@@ -128,6 +144,7 @@ class KvmVcpuTest {
     }
 
     @Test
+    @SuppressWarnings("restricted") // reads the guest_memfd mapping the VM just made, of that size
     void guestMemfdOnlySlotIsServedFromTheFile() {
         int fd = vm.createGuestMemfd(0x4000, 3); // MMAP | INIT_SHARED: the slot becomes gmem-only
         long mapped = vm.mmap(fd, 0x4000, true);
