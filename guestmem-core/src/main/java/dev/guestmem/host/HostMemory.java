@@ -1,63 +1,538 @@
 package dev.guestmem.host;
 
+import dev.guestmem.Errno;
+import dev.guestmem.sync.Srcu;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
-/** PLACEHOLDER SIGNATURES: being implemented. */
+/**
+ * The process address space in which guest memory lives, as KVM sees it through MMU notifiers: real
+ * anonymous memory obtained with {@code mmap}, changed with {@code munmap}, {@code madvise} and
+ * {@code mprotect}, and accessed by the host ({@link #read64}, {@link #write64}, bulk {@link #read} /
+ * {@link #write}) and by the MMU ({@link #resolvePage}, the equivalent of GUP).
+ *
+ * <p>Only memory this object mapped exists for it: every other address is unmapped, and system calls
+ * are issued only on ranges validated against the registry of its own mappings, so the memory of the
+ * JVM itself is never unmapped, protected or touched.
+ *
+ * <h2>Why a stale mapping is never touched</h2>
+ * The registry ({@code AreaRegistry}) records for each page of our mappings a protection that is never
+ * more permissive than the real page tables. Accessors never lock: each one enters an SRCU read section,
+ * looks the address up in the registry, checks the protection, touches the memory and leaves the
+ * section. Changes of the address space are serialized by one lock (like {@code mmap_lock} held for
+ * write) and follow two rules:
+ * <ol>
+ *   <li><b>Taking access away</b> ({@code munmap}, {@code mprotect} to a weaker protection): publish the
+ *       reduced registry entry first, then {@link Srcu#synchronize()}, then make the system call. Any
+ *       accessor that could have seen the old entry entered its read section before the synchronize
+ *       started, so it has left it before the call; any later accessor sees the new entry and faults
+ *       instead of touching the memory. Hence no access runs against memory the kernel has already
+ *       unmapped or protected, and the JVM cannot take a SIGSEGV.</li>
+ *   <li><b>Granting access</b> ({@code mmap}, {@code mprotect} to a stronger protection): make the
+ *       system call first, then publish. An accessor that still sees the old entry faults, which the
+ *       access would also have done a moment earlier.</li>
+ * </ol>
+ * An {@code mprotect} over pages of mixed protection does both: it lowers each page to the weaker of
+ * its old and new protection (and synchronizes if that lowered anything), calls {@code mprotect}, then
+ * raises pages to the new protection. If a system call fails, the registry keeps the weaker state, so
+ * the invariant still holds. {@code madvise(MADV_DONTNEED)} needs no grace period: the pages stay mapped
+ * and read back as zeros. The registry is an immutable tree replaced with one volatile write per update,
+ * so a lookup sees it entirely before or entirely after an update, never a transient hole.
+ *
+ * <h2>Invalidations</h2>
+ * {@code munmap}, {@code madvise(MADV_DONTNEED)} and {@code mprotect} call every listener's
+ * {@link InvalidationListener#invalidateRangeStart} before the registry or the memory changes and
+ * {@link InvalidationListener#invalidateRangeEnd} after the system call returned, with page-aligned
+ * half-open ranges, while holding the address-space lock. As in Linux: {@code munmap} notifies its whole
+ * range once if any mapped page lies in it (nothing if none); {@code madvise(MADV_DONTNEED)} notifies
+ * each maximal mapped run of its range separately; {@code mprotect} notifies the mapped prefix it
+ * changes. {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and
+ * visible through {@link #isHugeAdvised(long)}.
+ *
+ * <h2>Pages handed to the MMU</h2>
+ * The segment of a {@link HostPage} escapes the read section of {@link #resolvePage}. Its holder may use
+ * it until an invalidation covering it starts, and no longer: like a pfn obtained by GUP in KVM, it must
+ * be validated against the invalidation sequence (kvm-memory-spec §3.5) before it is installed, and the
+ * holder's {@code invalidateRangeStart} must make sure nobody uses it any more before it returns. The
+ * unmap or protection change that follows happens only after that.
+ *
+ * <p>Thread-safe. Assumes 4 KiB pages and the 47-bit x86-64 user address space.
+ */
 public final class HostMemory implements AutoCloseable {
+    /** Size of a host page. */
+    public static final long PAGE_SIZE = 4096;
+    /** x86-64 {@code TASK_SIZE} with 4-level paging: the end of the user address space. */
+    public static final long TASK_SIZE = (1L << 47) - PAGE_SIZE;
+
+    private static final long PAGE_OFFSET_MASK = PAGE_SIZE - 1;
+    private static final int READ_WRITE = LibC.PROT_READ | LibC.PROT_WRITE;
+    /** All of memory, addressed by hva; touched only at addresses the registry vouches for. */
+    @SuppressWarnings("restricted") // the whole point of this class: see the protocol above
+    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    private final ReentrantLock addressSpaceLock = new ReentrantLock();
+    private final AreaRegistry areas = new AreaRegistry();
+    private final WrittenPages written = new WrittenPages();
+    private final InvalidationNotifier notifier = new InvalidationNotifier();
+    private final Srcu srcu = new Srcu();
+    /** Guarded by {@link #addressSpaceLock}. */
+    private long nextMmapId;
+    /** Guarded by {@link #addressSpaceLock}. */
+    private boolean closed;
+
+    /**
+     * An empty address space.
+     *
+     * @throws UnsupportedOperationException if the kernel's page size is not 4 KiB
+     */
     public HostMemory() {
+        long kernelPageSize = LibC.pageSize();
+        if (kernelPageSize != PAGE_SIZE) {
+            throw new UnsupportedOperationException("host page size " + kernelPageSize + " is not 4096");
+        }
     }
 
-    /** Anonymous private read-write mapping with MAP_NORESERVE: its hva, or -errno. */
+    // ---------------------------------------------------------------------------------------------
+    // Address-space changes
+
+    /**
+     * Anonymous private read-write mapping with {@code MAP_NORESERVE}, like
+     * {@code mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, -1, 0)}.
+     * The length is rounded up to whole pages, as Linux does. Cheap for any size: nothing is allocated
+     * per page.
+     *
+     * @return the page-aligned hva of the mapping, or {@code -errno} ({@code -EINVAL} for length 0,
+     *         {@code -ENOMEM} when the rounded length wraps or exceeds the address space or the kernel
+     *         refuses)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public long mmap(long length) {
-        throw new UnsupportedOperationException();
+        if (length == 0) {
+            return -Errno.EINVAL;
+        }
+        long aligned = pageAlign(length);
+        if (aligned == 0 || Long.compareUnsigned(aligned, TASK_SIZE) > 0) {
+            return -Errno.ENOMEM;
+        }
+        addressSpaceLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("host memory is closed");
+            }
+            // Granting access: the memory exists before anyone can find it in the registry.
+            long hva = LibC.mmapAnonymous(aligned, READ_WRITE);
+            if (hva < 0) {
+                return hva;
+            }
+            areas.insert(new Area(hva, hva + aligned, Protection.READ_WRITE, false, nextMmapId++));
+            return hva;
+        } finally {
+            addressSpaceLock.unlock();
+        }
     }
 
+    /**
+     * {@code munmap}: removes every page of ours in {@code [hva, hva + length)} (length rounded up to
+     * pages); pages that are not mapped are ignored, as in Linux. Mappings cut by the range keep their
+     * other parts. Clears the written state of the removed pages.
+     *
+     * @return 0, {@code EINVAL} (hva not page aligned, length 0, or the range leaves the user address
+     *         space), or the errno of a failed system call
+     */
     public int munmap(long hva, long length) {
-        throw new UnsupportedOperationException();
+        if ((hva & PAGE_OFFSET_MASK) != 0 || Long.compareUnsigned(hva, TASK_SIZE) > 0
+                || Long.compareUnsigned(length, TASK_SIZE - hva) > 0) {
+            return Errno.EINVAL;
+        }
+        long aligned = pageAlign(length);
+        if (aligned == 0) {
+            return Errno.EINVAL;
+        }
+        addressSpaceLock.lock();
+        try {
+            return unmapLocked(hva, hva + aligned);
+        } finally {
+            addressSpaceLock.unlock();
+        }
     }
 
+    private int unmapLocked(long start, long end) {
+        List<long[]> runs = areas.coveredRuns(start, end);
+        if (runs.isEmpty()) {
+            return 0;
+        }
+        notifier.start(start, end, InvalidationCause.UNMAP);
+        int error = 0;
+        try {
+            // Taking access away: unpublish, wait out every reader that may have seen the areas, unmap.
+            areas.update(start, end, part -> null);
+            srcu.synchronize();
+            for (long[] run : runs) {
+                written.clear(run[0], run[1]);
+                int rc = LibC.munmap(run[0], run[1] - run[0]);
+                if (rc < 0 && error == 0) {
+                    error = -rc;
+                }
+            }
+        } finally {
+            notifier.end(start, end, InvalidationCause.UNMAP);
+        }
+        return error;
+    }
+
+    /**
+     * {@code madvise} on {@code [hva, hva + length)} (length rounded up to pages). Like Linux, the advice
+     * is applied to every mapped part of the range even when the range has holes, and the holes are then
+     * reported as {@code ENOMEM}. {@link Advice#DONTNEED} discards the pages (they read back as zeros and
+     * lose their written state) and invalidates each mapped run; the huge-page advice is only recorded.
+     *
+     * @return 0, {@code EINVAL} (hva not page aligned, range wraps), {@code ENOMEM} (part of the range is
+     *         not mapped), or the errno of a failed system call; length 0 is a successful no-op
+     */
     public int madvise(long hva, long length, Advice advice) {
-        throw new UnsupportedOperationException();
+        Objects.requireNonNull(advice, "advice");
+        if ((hva & PAGE_OFFSET_MASK) != 0) {
+            return Errno.EINVAL;
+        }
+        long aligned = pageAlign(length);
+        if (length != 0 && aligned == 0) {
+            return Errno.EINVAL;
+        }
+        long end = hva + aligned;
+        if (Long.compareUnsigned(end, hva) < 0) {
+            return Errno.EINVAL;
+        }
+        if (end == hva) {
+            return 0;
+        }
+        addressSpaceLock.lock();
+        try {
+            List<long[]> runs = areas.coveredRuns(hva, end);
+            for (long[] run : runs) {
+                int rc = advice == Advice.DONTNEED ? discard(run[0], run[1]) : adviseHuge(run[0], run[1], advice);
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+            boolean fullyMapped = runs.size() == 1 && runs.get(0)[0] == hva && runs.get(0)[1] == end;
+            return fullyMapped ? 0 : Errno.ENOMEM;
+        } finally {
+            addressSpaceLock.unlock();
+        }
     }
 
+    private int discard(long start, long end) {
+        notifier.start(start, end, InvalidationCause.DISCARD);
+        try {
+            // No grace period: the pages stay mapped, so a racing accessor reads old data or zeros.
+            written.clear(start, end);
+            return -LibC.madvise(start, end - start, Advice.DONTNEED.value());
+        } finally {
+            notifier.end(start, end, InvalidationCause.DISCARD);
+        }
+    }
+
+    private int adviseHuge(long start, long end, Advice advice) {
+        int rc = LibC.madvise(start, end - start, advice.value());
+        if (rc == 0) {
+            boolean huge = advice == Advice.HUGEPAGE;
+            areas.update(start, end, part -> part.withHugeAdvised(huge));
+        }
+        return -rc;
+    }
+
+    /**
+     * {@code mprotect} of {@code [hva, hva + length)} (length rounded up to pages). Like Linux, the
+     * change is applied from {@code hva} up to the first unmapped page, and a hole anywhere in the range
+     * is reported as {@code ENOMEM}; if {@code hva} itself is unmapped nothing changes. Data and written
+     * state are kept.
+     *
+     * @return 0, {@code EINVAL} (hva not page aligned), {@code ENOMEM} (range wraps or is not fully
+     *         mapped), or the errno of a failed system call; length 0 is a successful no-op
+     */
     public int mprotect(long hva, long length, Protection protection) {
-        throw new UnsupportedOperationException();
+        Objects.requireNonNull(protection, "protection");
+        if ((hva & PAGE_OFFSET_MASK) != 0) {
+            return Errno.EINVAL;
+        }
+        if (length == 0) {
+            return 0;
+        }
+        long end = hva + pageAlign(length);
+        if (Long.compareUnsigned(end, hva) <= 0) {
+            return Errno.ENOMEM;
+        }
+        addressSpaceLock.lock();
+        try {
+            long changedEnd = areas.coveredPrefixEnd(hva, end);
+            if (changedEnd == hva) {
+                return Errno.ENOMEM;
+            }
+            int rc = protectLocked(hva, changedEnd, protection);
+            if (rc != 0) {
+                return rc;
+            }
+            return changedEnd == end ? 0 : Errno.ENOMEM;
+        } finally {
+            addressSpaceLock.unlock();
+        }
     }
 
-    public long read64(long hva) {
-        throw new UnsupportedOperationException();
+    private int protectLocked(long start, long end, Protection protection) {
+        notifier.start(start, end, InvalidationCause.PROTECT);
+        try {
+            UnaryOperator<Area> lower = part -> part.withProtection(weaker(part.protection(), protection));
+            if (areas.update(start, end, lower)) {
+                srcu.synchronize();
+            }
+            int rc = LibC.mprotect(start, end - start, protection.bits());
+            if (rc < 0) {
+                return -rc;
+            }
+            areas.update(start, end, part -> part.withProtection(protection));
+            return 0;
+        } finally {
+            notifier.end(start, end, InvalidationCause.PROTECT);
+        }
     }
 
-    public void write64(long hva, long value) {
-        throw new UnsupportedOperationException();
+    private static Protection weaker(Protection a, Protection b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
-    public void read(long hva, MemorySegment dst) {
-        throw new UnsupportedOperationException();
-    }
-
-    public void write(long hva, MemorySegment src) {
-        throw new UnsupportedOperationException();
-    }
-
-    public HostPage resolvePage(long hva, boolean write) {
-        throw new UnsupportedOperationException();
-    }
-
-    public Optional<MappingInfo> mappingAt(long hva) {
-        throw new UnsupportedOperationException();
-    }
-
-    public void addInvalidationListener(InvalidationListener listener) {
-        throw new UnsupportedOperationException();
-    }
-
-    public void removeInvalidationListener(InvalidationListener listener) {
-        throw new UnsupportedOperationException();
-    }
-
+    /**
+     * Unmaps every mapping this object created (listeners are notified as for {@link #munmap}). The
+     * object then stays usable as an empty address space, except that {@link #mmap} throws.
+     * Idempotent.
+     */
     @Override
     public void close() {
+        addressSpaceLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (long[] run : areas.coveredRuns(0, TASK_SIZE)) {
+                unmapLocked(run[0], run[1]);
+            }
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Accessors (lock-free; an SRCU read section each)
+
+    /**
+     * Host 64-bit load (native byte order).
+     *
+     * @throws IllegalArgumentException if {@code hva} is not 8-byte aligned
+     * @throws HostFault                if the page is not mapped or not readable
+     */
+    public long read64(long hva) {
+        requireAligned8(hva);
+        int token = srcu.readLock();
+        try {
+            accessible(hva, hva, false);
+            return EVERYTHING.get(ValueLayout.JAVA_LONG, hva);
+        } finally {
+            srcu.readUnlock(token);
+        }
+    }
+
+    /**
+     * Host 64-bit store (native byte order); marks the page written.
+     *
+     * @throws IllegalArgumentException if {@code hva} is not 8-byte aligned
+     * @throws HostFault                if the page is not mapped or not writable
+     */
+    public void write64(long hva, long value) {
+        requireAligned8(hva);
+        int token = srcu.readLock();
+        try {
+            accessible(hva, hva, true);
+            EVERYTHING.set(ValueLayout.JAVA_LONG, hva, value);
+            written.mark(hva);
+        } finally {
+            srcu.readUnlock(token);
+        }
+    }
+
+    /**
+     * Copies {@code dst.byteSize()} bytes starting at {@code hva} into {@code dst}. The range may span
+     * adjacent mappings; it is checked as a whole before any byte is copied.
+     *
+     * @throws HostFault at the first byte that is not mapped or not readable; {@code dst} is untouched
+     */
+    public void read(long hva, MemorySegment dst) {
+        long length = dst.byteSize();
+        if (length == 0) {
+            return;
+        }
+        int token = srcu.readLock();
+        try {
+            checkRange(hva, length, false);
+            MemorySegment.copy(EVERYTHING, hva, dst, 0, length);
+        } finally {
+            srcu.readUnlock(token);
+        }
+    }
+
+    /**
+     * Copies {@code src} to the memory starting at {@code hva} and marks the pages written. The range
+     * may span adjacent mappings; it is checked as a whole before any byte is written.
+     *
+     * @throws HostFault at the first byte that is not mapped or not writable; memory is untouched
+     */
+    public void write(long hva, MemorySegment src) {
+        long length = src.byteSize();
+        if (length == 0) {
+            return;
+        }
+        int token = srcu.readLock();
+        try {
+            checkRange(hva, length, true);
+            MemorySegment.copy(src, 0, EVERYTHING, hva, length);
+            written.markRange(hva, hva + length);
+        } finally {
+            srcu.readUnlock(token);
+        }
+    }
+
+    /**
+     * Resolves the page containing {@code hva} for a guest mapping, as GUP does: {@code write} asks for
+     * write access (and then marks the page written). The result is writable iff the protection allows
+     * writes and either write access was asked for or the page has been written since it was last
+     * discarded (a never-written anonymous page is the shared zero page, mapped read-only). See the class
+     * documentation for how long the segment may be used.
+     *
+     * @throws HostFault if the page is not mapped, or its protection forbids the access
+     */
+    public HostPage resolvePage(long hva, boolean write) {
+        long page = hva & ~PAGE_OFFSET_MASK;
+        int token = srcu.readLock();
+        try {
+            Area area = accessible(page, hva, write);
+            if (write) {
+                written.mark(page);
+            }
+            boolean writable = area.protection().allowsWrite() && (write || written.isMarked(page));
+            return new HostPage(page, EVERYTHING.asSlice(page, PAGE_SIZE), writable);
+        } finally {
+            srcu.readUnlock(token);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Observation
+
+    /**
+     * The live part of the mapping containing {@code hva}: the contiguous pages around it that the same
+     * {@link #mmap} created and that are still mapped, whatever their protection. Empty if unmapped.
+     * Lock-free; concurrent with a change it reports the state before or after it.
+     */
+    public Optional<MappingInfo> mappingAt(long hva) {
+        long[] extent = areas.mappingExtent(hva);
+        return extent == null ? Optional.empty() : Optional.of(new MappingInfo(extent[0], extent[1] - extent[0]));
+    }
+
+    /** The protection of the page containing {@code hva}, or empty if it is not mapped. */
+    public Optional<Protection> protectionAt(long hva) {
+        Area area = areas.find(hva);
+        return area == null ? Optional.empty() : Optional.of(area.protection());
+    }
+
+    /** Whether the page containing {@code hva} is mapped with {@code MADV_HUGEPAGE} in effect. */
+    public boolean isHugeAdvised(long hva) {
+        Area area = areas.find(hva);
+        return area != null && area.hugeAdvised();
+    }
+
+    /**
+     * Whether every page of {@code [start, end)} is mapped with {@code MADV_HUGEPAGE} in effect (for
+     * example a whole 2 MiB frame, before the MMU maps it huge). False for an empty range.
+     */
+    public boolean isHugeAdvised(long start, long end) {
+        return Long.compareUnsigned(start, end) < 0 && areas.allHugeAdvised(start, end);
+    }
+
+    /**
+     * Whether the page containing {@code hva} is mapped and has been written (by {@link #write64},
+     * {@link #write} or a write {@link #resolvePage}) since it was mapped or last discarded.
+     */
+    public boolean isWrittenSinceDiscard(long hva) {
+        return areas.find(hva) != null && written.isMarked(hva);
+    }
+
+    /** Number of registry areas (diagnostics and tests: it shows splitting and merging). */
+    int areaCount() {
+        return areas.size();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Listeners
+
+    /** Subscribes {@code listener} to every later invalidation. */
+    public void addInvalidationListener(InvalidationListener listener) {
+        addressSpaceLock.lock();
+        try {
+            notifier.add(listener);
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /** Unsubscribes {@code listener} (no effect if it is not subscribed). */
+    public void removeInvalidationListener(InvalidationListener listener) {
+        addressSpaceLock.lock();
+        try {
+            notifier.remove(listener);
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Helpers
+
+    /** The area allowing the access at {@code hva}; faults (reporting {@code reported}) otherwise. */
+    private Area accessible(long hva, long reported, boolean write) {
+        Area area = areas.find(hva);
+        if (area == null) {
+            throw new HostFault(reported, HostFault.Kind.UNMAPPED);
+        }
+        Protection protection = area.protection();
+        if (write ? !protection.allowsWrite() : !protection.allowsRead()) {
+            throw new HostFault(reported, HostFault.Kind.PROTECTION);
+        }
+        return area;
+    }
+
+    /** Checks that every byte of {@code [hva, hva + length)} allows the access, area by area. */
+    private void checkRange(long hva, long length, boolean write) {
+        long end = hva + length;
+        if (Long.compareUnsigned(end, hva) < 0) {
+            end = -1L; // wraps: no area reaches that far, so the walk faults first
+        }
+        for (long cursor = hva; Long.compareUnsigned(cursor, end) < 0; ) {
+            cursor = accessible(cursor, cursor, write).end();
+        }
+    }
+
+    private static void requireAligned8(long hva) {
+        if ((hva & 7) != 0) {
+            throw new IllegalArgumentException("hva 0x" + Long.toHexString(hva) + " is not 8-byte aligned");
+        }
+    }
+
+    /** {@code PAGE_ALIGN}: rounds up to a page multiple, wrapping to 0 like the kernel's macro. */
+    private static long pageAlign(long length) {
+        return (length + PAGE_OFFSET_MASK) & ~PAGE_OFFSET_MASK;
     }
 }
