@@ -26,6 +26,7 @@ public final class EngineVm implements Vm {
     private final boolean ownsHost;
     private final FileTable files;
     private final VmType type;
+    private final boolean smm;
     private final Srcu srcu = new Srcu();
     private final MemslotStore store;
     private final MemoryRegionUpdater regions;
@@ -34,26 +35,37 @@ public final class EngineVm implements Vm {
 
     /** A VM in {@code host}'s address space with its own file table. */
     public EngineVm(HostMemory host, VmType type, MemslotImpl impl) {
-        this(host, new FileTable(), type, impl, false);
+        this(host, new FileTable(), VmConfig.of(type, impl), false);
     }
 
     /** A VM in {@code host}'s address space sharing the process file table {@code files}. */
     public EngineVm(HostMemory host, FileTable files, VmType type, MemslotImpl impl) {
-        this(host, files, type, impl, false);
+        this(host, files, VmConfig.of(type, impl), false);
     }
 
-    private EngineVm(HostMemory host, FileTable files, VmType type, MemslotImpl impl, boolean ownsHost) {
+    /** A VM built as {@code config} says, in {@code host}'s address space, sharing {@code files}. */
+    public EngineVm(HostMemory host, FileTable files, VmConfig config) {
+        this(host, files, config, false);
+    }
+
+    private EngineVm(HostMemory host, FileTable files, VmConfig config, boolean ownsHost) {
         this.host = host;
         this.files = files;
-        this.type = type;
+        this.type = config.type();
+        this.smm = config.smm();
         this.ownsHost = ownsHost;
-        this.store = impl.create(type.addressSpaces(), srcu, PublishBarrier.NONE);
+        this.store = config.impl().create(config.addressSpaces(), srcu, PublishBarrier.NONE);
         this.regions = new MemoryRegionUpdater(this, type, store, files, MemslotUpdateHooks.NONE);
     }
 
     /** A VM with a host address space of its own, closed together with the VM. */
     public static EngineVm create(VmType type, MemslotImpl impl) {
-        return new EngineVm(new HostMemory(), new FileTable(), type, impl, true);
+        return create(VmConfig.of(type, impl));
+    }
+
+    /** A VM built as {@code config} says, with a host address space of its own. */
+    public static EngineVm create(VmConfig config) {
+        return new EngineVm(new HostMemory(), new FileTable(), config, true);
     }
 
     @Override
@@ -77,7 +89,8 @@ public final class EngineVm implements Vm {
             case Capability.USER_MEMORY, Capability.SYNC_MMU, Capability.READONLY_MEM, Capability.USER_MEMORY2,
                     Capability.GUEST_MEMFD -> 1;
             case Capability.NR_MEMSLOTS -> KvmLimits.USER_MEM_SLOTS;
-            case Capability.MULTI_ADDRESS_SPACE -> type.addressSpaces();
+            // The capability exists only where the host supports more than one address space.
+            case Capability.MULTI_ADDRESS_SPACE -> smm ? store.addressSpaces() : 0;
             case Capability.GUEST_MEMFD_FLAGS -> supportedGmemFlags();
             case Capability.VM_TYPES -> (1L << VmType.DEFAULT.number()) | (1L << VmType.SW_PROTECTED.number());
             default -> 0;
@@ -145,6 +158,9 @@ public final class EngineVm implements Vm {
 
     @Override
     public long memslotGeneration(int asId) {
+        if (asId < 0 || asId >= store.addressSpaces()) {
+            throw new IllegalArgumentException("no address space " + asId + " in this VM");
+        }
         int token = srcu.readLock();
         try {
             MemslotSet set = store.active(asId);

@@ -23,9 +23,13 @@ public enum VmType {
         return this == SW_PROTECTED;
     }
 
-    /** {@code kvm_arch_nr_memslot_as_ids}: 1 with private memory (no SMM), else 2. */
-    public int addressSpaces() {
-        return hasPrivateMemory() ? 1 : 2;
+    /**
+     * {@code kvm_arch_nr_memslot_as_ids}: 2 when the host KVM has SMM support and the VM has no private
+     * memory, else 1. The reference kernel of these machines is built without SMM (its
+     * {@code KVM_CAP_MULTI_ADDRESS_SPACE} is 0), so traces see one address space.
+     */
+    public int addressSpaces(boolean smm) {
+        return smm && !hasPrivateMemory() ? 2 : 1;
     }
 
     /** {@code kvm_arch_has_readonly_mem}: VMs without protected state (both types here). */

@@ -131,7 +131,7 @@ class MemslotStoreConcurrencyTest {
             // Keep writing until every reader has overlapped plenty of installs, however the threads
             // get scheduled; the cap only guards against a reader that stopped making progress.
             BooleanSupplier enough = () -> IntStream.range(0, readerCount).allMatch(r -> sections.get(r) >= 400);
-            runWriter(store, new Random(42), epoch, publishedAt, retiredAt, 400, enough, 100_000, failure);
+            runWriter(store, new Random(42), epoch, publishedAt, retiredAt, 400, enough, 5_000_000, failure);
         } finally {
             done.set(true);
             for (Thread t : readers) {

@@ -39,7 +39,11 @@ class SetMemoryRegionTest {
     }
 
     private EngineVm vm(MemslotImpl impl, VmType type) {
-        EngineVm vm = new EngineVm(null, type, impl);
+        return vm(VmConfig.of(type, impl));
+    }
+
+    private EngineVm vm(VmConfig config) {
+        EngineVm vm = new EngineVm(null, new FileTable(), config);
         vms.add(vm);
         return vm;
     }
@@ -52,7 +56,8 @@ class SetMemoryRegionTest {
     /** Everything userspace can observe of the memslots: every slot of every address space, and generations. */
     private static List<Object> snapshot(EngineVm vm) {
         var state = new java.util.ArrayList<Object>();
-        for (int as = 0; as < vm.type().addressSpaces(); as++) {
+        int addressSpaces = (int) Math.max(1, vm.checkExtension(Capability.MULTI_ADDRESS_SPACE));
+        for (int as = 0; as < addressSpaces; as++) {
             state.add(vm.memslotGeneration(as));
             for (int id = 0; id < KvmLimits.USER_MEM_SLOTS; id += id < 64 ? 1 : 997) {
                 state.add(vm.slot(as << 16 | id));
@@ -63,9 +68,13 @@ class SetMemoryRegionTest {
 
     /** Asserts that {@code call} fails with {@code errno} and changes nothing. */
     private static void assertRejected(EngineVm vm, int errno, IntSupplier call) {
+        assertRejected(vm, errno, call, "");
+    }
+
+    private static void assertRejected(EngineVm vm, int errno, IntSupplier call, String why) {
         List<Object> before = snapshot(vm);
-        assertEquals(errno, call.getAsInt());
-        assertEquals(before, snapshot(vm), "a failed call must leave the memslots unchanged");
+        assertEquals(errno, call.getAsInt(), why);
+        assertEquals(before, snapshot(vm), "a failed call must leave the memslots unchanged " + why);
     }
 
     private static int v1(EngineVm vm, int slot, int flags, long gpa, long size, long hva) {
@@ -144,9 +153,14 @@ class SetMemoryRegionTest {
     @EnumSource(MemslotImpl.class)
     void kms07AddressSpaceMustExist(MemslotImpl impl) {
         EngineVm vm = vm(impl);
-        assertRejected(vm, EINVAL, () -> v1(vm, 2 << 16, 0, 0, 0x1000, HVA));
-        assertEquals(0, v1(vm, 1 << 16, 0, 0, 0x1000, HVA), "x86 default VMs have an SMM address space");
-        EngineVm protectedVm = vm(impl, VmType.SW_PROTECTED);
+        assertEquals(0, vm.checkExtension(Capability.MULTI_ADDRESS_SPACE), "the reference kernel has no SMM");
+        assertRejected(vm, EINVAL, () -> v1(vm, 1 << 16, 0, 0, 0x1000, HVA), "trace 02: one address space");
+        EngineVm smmVm = vm(VmConfig.of(VmType.DEFAULT, impl).withSmm());
+        assertEquals(2, smmVm.checkExtension(Capability.MULTI_ADDRESS_SPACE));
+        assertRejected(smmVm, EINVAL, () -> v1(smmVm, 2 << 16, 0, 0, 0x1000, HVA));
+        assertEquals(0, v1(smmVm, 1 << 16, 0, 0, 0x1000, HVA), "with SMM, x86 default VMs have two");
+        EngineVm protectedVm = vm(VmConfig.of(VmType.SW_PROTECTED, impl).withSmm());
+        assertEquals(1, protectedVm.checkExtension(Capability.MULTI_ADDRESS_SPACE), "private memory: no SMM");
         assertRejected(protectedVm, EINVAL, () -> v1(protectedVm, 1 << 16, 0, 0, 0x1000, HVA));
     }
 
@@ -174,7 +188,7 @@ class SetMemoryRegionTest {
     @ParameterizedTest
     @EnumSource(MemslotImpl.class)
     void kms11CreateAndKms14Classification(MemslotImpl impl) {
-        EngineVm vm = vm(impl);
+        EngineVm vm = vm(VmConfig.of(VmType.DEFAULT, impl).withSmm());
         long gen = vm.memslotGeneration(0);
         assertEquals(0, v1(vm, 5, 0, GPA, MB2, HVA));
         assertEquals(Optional.of(new SlotInfo(0, 5, GPA >>> 12, 512, 0, HVA, 0)), vm.slot(5));
@@ -227,7 +241,16 @@ class SetMemoryRegionTest {
         assertEquals(0, v1(vm, 2, 0, GPA + MB2, MB2, HVA), "adjacent gfns and an aliasing hva are fine");
         assertRejected(vm, EEXIST, () -> v1(vm, 2, 0, GPA + 0x1000, MB2, HVA), "MOVE onto another slot");
         assertEquals(0, v1(vm, 1, 0, GPA - 0x1000, MB2, HVA), "a slot may move over its own old range");
-        assertEquals(0, v1(vm, 1 << 16 | 1, 0, GPA, MB2, HVA), "other address spaces never conflict");
+    }
+
+    @ParameterizedTest
+    @EnumSource(MemslotImpl.class)
+    void kms15OtherAddressSpacesNeverConflict(MemslotImpl impl) {
+        EngineVm vm = vm(VmConfig.of(VmType.DEFAULT, impl).withSmm());
+        assertEquals(0, v1(vm, 1, 0, GPA, MB2, HVA));
+        assertEquals(0, v1(vm, 1 << 16 | 1, 0, GPA, MB2, HVA));
+        assertEquals(0, v1(vm, 1 << 16 | 2, 0, GPA + MB2, MB2, HVA));
+        assertRejected(vm, EEXIST, () -> v1(vm, 1 << 16 | 3, 0, GPA + MB2, 0x1000, HVA));
     }
 
     @ParameterizedTest

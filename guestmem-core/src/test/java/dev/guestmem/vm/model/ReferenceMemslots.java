@@ -169,13 +169,16 @@ public final class ReferenceMemslots {
     private Change lastChange = Change.NONE;
     private String lastRule = "";
 
-    public ReferenceMemslots(VmType type) {
-        this(type, Mutation.NONE);
+    public ReferenceMemslots(VmType type, boolean smm) {
+        this(type, smm, Mutation.NONE);
     }
 
-    public ReferenceMemslots(VmType type, Mutation mutation) {
-        // x86: SMM gives default VMs a second address space; VMs with private memory have no SMM.
-        this.addressSpaces = type == VmType.SW_PROTECTED ? 1 : 2;
+    /**
+     * @param smm whether the modelled host KVM has SMM support: x86 then gives default VMs a second
+     *            address space (VMs with private memory never have SMM). The reference kernel has none.
+     */
+    public ReferenceMemslots(VmType type, boolean smm, Mutation mutation) {
+        this.addressSpaces = smm && type != VmType.SW_PROTECTED ? 2 : 1;
         // Read-only slots need a VM without protected state: true for both modelled types.
         this.readOnlyAllowed = true;
         this.mutation = mutation;

@@ -19,6 +19,7 @@ import dev.guestmem.vm.EngineVm;
 import dev.guestmem.vm.FileTable;
 import dev.guestmem.vm.RegionRequest;
 import dev.guestmem.vm.SlotInfo;
+import dev.guestmem.vm.VmConfig;
 import dev.guestmem.vm.VmType;
 import dev.guestmem.vm.model.ReferenceMemslots.Change;
 import dev.guestmem.vm.model.ReferenceMemslots.FileKind;
@@ -74,12 +75,14 @@ public final class RegionLockstep {
     private int calls;
     private final Map<String, Integer> ruleCounts = new TreeMap<>();
 
-    private RegionLockstep(VmType type, MemslotImpl impl, Mutation mutation) {
+    private RegionLockstep(VmConfig config, Mutation mutation) {
+        VmType type = config.type();
+        MemslotImpl impl = config.impl();
         this.type = type;
         this.impl = impl;
-        this.vm = new EngineVm(null, files, type, impl);
-        this.foreignVm = new EngineVm(null, files, type, impl);
-        this.model = new ReferenceMemslots(type, mutation);
+        this.vm = new EngineVm(null, files, config);
+        this.foreignVm = new EngineVm(null, files, config);
+        this.model = new ReferenceMemslots(type, config.smm(), mutation);
         this.shadow = impl.create(model.addressSpaces(), shadowSrcu, PublishBarrier.NONE);
         this.vcpuCaches = new VcpuSlotCache[model.addressSpaces()];
         for (int as = 0; as < vcpuCaches.length; as++) {
@@ -107,12 +110,18 @@ public final class RegionLockstep {
         return fd;
     }
 
+    /** A lockstep on a host KVM with SMM, so default VMs have two address spaces to tell apart. */
     public static RegionLockstep start(VmType type, MemslotImpl impl) {
         return start(type, impl, Mutation.NONE);
     }
 
     public static RegionLockstep start(VmType type, MemslotImpl impl, Mutation mutation) {
-        return new RegionLockstep(type, impl, mutation);
+        return new RegionLockstep(VmConfig.of(type, impl).withSmm(), mutation);
+    }
+
+    /** A lockstep configured like the reference kernel that recorded the traces (no SMM). */
+    public static RegionLockstep likeReferenceKernel(VmType type, MemslotImpl impl) {
+        return new RegionLockstep(VmConfig.of(type, impl), Mutation.NONE);
     }
 
     /** The model's slots and generations, to tell whether a call changed anything. */

@@ -26,11 +26,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the answer Linux 6.18 recorded in the {@code .expected} files, and agree on slots and generations after
  * every line.
  *
- * <p>One recorded answer is not reproduced: trace 02 line 4 creates slot 0 in address space 1 of a default
- * VM, which Linux 6.18 on the reference machines refused with EINVAL, while the spec (§6.1: two address
- * spaces for x86 default VMs with SMM), the engine and this model accept it. That line is listed in
- * {@link #KERNEL_DIVERGENCES} with the answer the engine and model give, and
- * {@link #recordedAnswersAreTheOnesTranscribed} keeps the transcription honest.
+ * <p>Both run configured like the reference kernel, which has no SMM: trace 02 line 4 asks for address
+ * space 1 of a default VM and gets EINVAL there. {@link #recordedAnswersAreTheOnesTranscribed} keeps the
+ * transcription honest.
  */
 class RegionModelTraceTest {
     /** The mapping {@code a} of the traces: arguments are checked as numbers, nothing is touched. */
@@ -40,10 +38,6 @@ class RegionModelTraceTest {
     /** One translated line: its line number in the .gmt file, the call, and Linux 6.18's answer. */
     record Line(int lineNo, String text, RegionRequest request, int kernelErrno) {
     }
-
-    /** Lines where the engine and the model knowingly differ from the recorded kernel answer. */
-    static final Map<String, Integer> KERNEL_DIVERGENCES = Map.of(
-            "02:4", OK); // address space 1 on a default VM: accepted here, EINVAL on the reference kernel
 
     static RegionRequest v1(int slot, int flags, long gpa, long size, long hva) {
         return RegionRequest.v1(slot, flags, gpa, size, hva);
@@ -120,8 +114,7 @@ class RegionModelTraceTest {
             String where = trace + ":" + line.lineNo();
             int err = state.apply(line.request(), where + " " + line.text());
             state.checkAgreement();
-            int wanted = KERNEL_DIVERGENCES.getOrDefault(where, line.kernelErrno());
-            assertEquals(name(wanted), name(err), where + " " + line.text());
+            assertEquals(name(line.kernelErrno()), name(err), where + " " + line.text());
         }
     }
 
@@ -132,9 +125,9 @@ class RegionModelTraceTest {
     @ParameterizedTest
     @EnumSource(MemslotImpl.class)
     void trace02ValidationLines(MemslotImpl impl) {
-        RegionLockstep state = RegionLockstep.start(VmType.DEFAULT, impl);
+        RegionLockstep state = RegionLockstep.likeReferenceKernel(VmType.DEFAULT, impl);
         replay("02", state, trace02());
-        // What is left: slot 0 (hva 0) and slot 2 in address space 0, and the AS 1 slot of line 4.
+        // What is left: slot 0 (hva 0) and slot 2 in address space 0; line 4 asked for address space 1, which this kernel lacks.
         assertEquals(List.of(0, 2), state.model().slots(0).stream().map(ReferenceMemslots.Slot::id).toList());
         assertEquals(0L, state.vm().slot(0).orElseThrow().userspaceAddr());
     }
@@ -142,7 +135,7 @@ class RegionModelTraceTest {
     @ParameterizedTest
     @EnumSource(MemslotImpl.class)
     void trace07GuestMemfdRegionLines(MemslotImpl impl) {
-        RegionLockstep state = RegionLockstep.start(VmType.DEFAULT, impl);
+        RegionLockstep state = RegionLockstep.likeReferenceKernel(VmType.DEFAULT, impl);
         int s = state.createGuestMemfd(0x4000, GuestMemfd.FLAG_MMAP | GuestMemfd.FLAG_INIT_SHARED);
         int p = state.createGuestMemfd(0x4000, 0);
         replay("07", state, trace07(s, p));
