@@ -16,6 +16,14 @@ public final class KvmLimits {
     public static final long MEM_MAX_NR_PAGES = (1L << 31) - 1;
     /** {@code KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS}. */
     public static final long GEN_UPDATE_IN_PROGRESS = 1L << 63;
+    /**
+     * Guest-physical address width the x86 MMU accepts ({@code kvm_mmu_max_gfn}): 52 bits with shadow
+     * paging, which is what the reference kernel of these machines uses (measured: a slot ending at
+     * 2^52 is accepted, one page further is EINVAL). With TDP it would be the host's MAXPHYADDR.
+     */
+    public static final int MAX_GPA_BITS = 52;
+    /** Highest gfn a memslot may contain. */
+    public static final long MAX_GFN = (1L << (MAX_GPA_BITS - PAGE_SHIFT)) - 1;
     /** First address past x86-64 user space as {@code access_ok} sees it ({@code TASK_SIZE_MAX}). */
     public static final long TASK_SIZE_MAX = (1L << 47) - PAGE_SIZE;
 

@@ -10,6 +10,7 @@ import static dev.guestmem.memslot.KvmLimits.USER_MEM_SLOTS;
 import dev.guestmem.Errno;
 import dev.guestmem.gmem.GuestMemfd;
 import dev.guestmem.memslot.GmemBinding;
+import dev.guestmem.memslot.KvmLimits;
 import dev.guestmem.memslot.Memslot;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.memslot.MemslotSet;
@@ -174,7 +175,7 @@ final class MemoryRegionUpdater {
             store.install(asId, id, old.invalidCopy());
             hooks.invalidated(old);
         }
-        int err = hooks.prepare(old, next, change);
+        int err = archPrepare(old, next, change);
         if (err != 0) {
             if (change.needsInvalidStep()) {
                 store.install(asId, id, old);
@@ -184,6 +185,19 @@ final class MemoryRegionUpdater {
         store.install(asId, id, next);
         commit(old, next, change);
         return 0;
+    }
+
+    /**
+     * x86 {@code kvm_arch_prepare_memory_region} (spec §1.1 step 21, KMS-17): a CREATE or MOVE whose last
+     * gfn is beyond what the MMU can map is EINVAL. It runs after the INVALID step, so a refused MOVE
+     * still publishes twice and zaps the slot's mappings, as in the kernel. Then the hooks' own prepare.
+     */
+    private int archPrepare(Memslot old, Memslot next, MemslotChange change) {
+        boolean placesSlot = change == MemslotChange.CREATE || change == MemslotChange.MOVE;
+        if (placesSlot && Long.compareUnsigned(next.endGfn() - 1, KvmLimits.MAX_GFN) > 0) {
+            return Errno.EINVAL;
+        }
+        return hooks.prepare(old, next, change);
     }
 
     /** {@code kvm_commit_memory_region} (spec §2.7). */

@@ -176,6 +176,21 @@ class SetMemoryRegionTest {
 
     @ParameterizedTest
     @EnumSource(MemslotImpl.class)
+    void kms17TheMmuMaximumGfnIsCheckedAfterTheInvalidStep(MemslotImpl impl) {
+        EngineVm vm = vm(impl);
+        long top = 1L << KvmLimits.MAX_GPA_BITS;
+        assertRejected(vm, EINVAL, () -> v1(vm, 2, 0, top - 0x1000, 0x2000, HVA), "CREATE ending beyond it");
+        assertEquals(0, v1(vm, 1, 0, top - 0x1000, 0x1000, HVA), "the last gfn the MMU maps");
+        assertRejected(vm, EINVAL, () -> v1(vm, 2, 0, top, 0x1000, HVA), "CREATE beyond it");
+        assertEquals(0, v1(vm, 3, 0, 0, 0x1000, HVA));
+        long generation = vm.memslotGeneration(0);
+        assertEquals(EINVAL, v1(vm, 3, 0, top, 0x1000, HVA), "MOVE beyond it");
+        assertEquals(generation + 2, vm.memslotGeneration(0), "the refused MOVE published INVALID and swapped back");
+        assertEquals(0L, vm.slot(3).orElseThrow().baseGfn());
+    }
+
+    @ParameterizedTest
+    @EnumSource(MemslotImpl.class)
     void kms10DeleteNeedsAnExistingSlotAndIgnoresStaleFields(MemslotImpl impl) {
         EngineVm vm = vm(impl);
         assertRejected(vm, EINVAL, () -> v1(vm, 3, 0, 0, 0, HVA));

@@ -33,6 +33,8 @@ public final class ReferenceMemslots {
     static final int MEM_SLOTS_NUM = 32767;
     /** {@code KVM_MEM_MAX_NR_PAGES} = 2^31 - 1. */
     static final long MAX_NR_PAGES = 0x7fff_ffffL;
+    /** Highest gfn the x86 MMU maps on the reference machines: 52-bit guest-physical addresses. */
+    static final long MAX_GFN = (1L << 40) - 1;
     /** x86-64 {@code access_ok}: the end of a user range may be at most 2^47 - 4096. */
     static final long USER_TOP = 0x7fff_ffff_f000L;
     /** {@code GUEST_MEMFD_FLAG_MMAP}. */
@@ -65,7 +67,9 @@ public final class ReferenceMemslots {
 
     /** What a successful call did; {@link #NONE} for a failure or a no-op. */
     public enum Change {
-        NONE(0), CREATE(1), DELETE(2), MOVE(2), FLAGS_ONLY(1);
+        NONE(0), CREATE(1), DELETE(2), MOVE(2), FLAGS_ONLY(1),
+        /** A MOVE the architecture refused after the INVALID step: published, then swapped back. */
+        REFUSED_MOVE(2);
 
         private final int publishes;
 
@@ -427,6 +431,19 @@ public final class ReferenceMemslots {
             if ((file.flags & GMEM_FLAG_MMAP) != 0) {
                 newFlags |= GMEM_ONLY;
             }
+        }
+        // Step 21, x86 prepare (KMS-17): the last gfn must be one the MMU can map (52-bit gpas with
+        // shadow paging, as on the reference machines). A refused MOVE has already published its
+        // INVALID copy and publishes again to put the old slot back; a refused CREATE unbinds.
+        if (Long.compareUnsigned(baseGfn + npages - 1, MAX_GFN) > 0) {
+            if (change == Change.MOVE) {
+                generations[asId] += 2L * addressSpaces;
+                lastChange = Change.REFUSED_MOVE;
+            } else if (file != null) {
+                file.bindings.removeIf(b -> b.asId() == asId && b.id() == id);
+            }
+            return reject("21 beyond the MMU's last gfn on " + (change == Change.MOVE ? "move" : "create"),
+                    Errno.EINVAL);
         }
         Slot next = new Slot(asId, id, baseGfn, npages, newFlags, hva, fd, pgoff);
         List<Slot> space = spaces.get(asId);

@@ -188,7 +188,8 @@ public final class RegionLockstep {
         long[] after = engineGenerations();
         for (int as = 0; as < n; as++) {
             long delta = after[as] - before[as];
-            long expected = engineErr == 0 && as == r.asId() ? (long) change.publishes() * n : 0;
+            // A failed call publishes nothing, except a MOVE refused after its INVALID step.
+            long expected = as == r.asId() ? (long) change.publishes() * n : 0;
             if (delta != expected) {
                 fail("call " + calls + " (" + description + ") -> " + name(engineErr) + " " + change
                         + ": generation of AS " + as + " moved by " + delta + ", expected " + expected);
@@ -220,6 +221,11 @@ public final class RegionLockstep {
             case MOVE -> {
                 shadow.install(as, id, shadowById(as, id).invalidCopy());
                 shadow.install(as, id, toMemslot(model.slot(as, id).orElseThrow()));
+            }
+            case REFUSED_MOVE -> {
+                Memslot old = shadowById(as, id);
+                shadow.install(as, id, old.invalidCopy());
+                shadow.install(as, id, old);
             }
             case DELETE -> {
                 shadow.install(as, id, shadowById(as, id).invalidCopy());
