@@ -15,6 +15,7 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EFBIG = 27;
     public static final int ESPIPE = 29;
     public static final int EOPNOTSUPP = 95;
     public static final int EHWPOISON = 133;
@@ -38,6 +39,7 @@ public final class Errno {
             case EEXIST -> "EEXIST";
             case ENODEV -> "ENODEV";
             case EINVAL -> "EINVAL";
+            case EFBIG -> "EFBIG";
             case ESPIPE -> "ESPIPE";
             case EOPNOTSUPP -> "EOPNOTSUPP";
             case EHWPOISON -> "EHWPOISON";

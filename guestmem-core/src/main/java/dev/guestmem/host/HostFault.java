@@ -1,9 +1,10 @@
 package dev.guestmem.host;
 
 /**
- * A host access that the real process would take a signal for: no live mapping covers the address, or
- * the mapping's protection forbids the access. Thrown instead of touching the memory, so a bad address
- * never crashes the JVM. Carries no stack trace: it is an expected outcome, not a bug.
+ * A host access that the real process would take a signal for: no live mapping covers the address, the
+ * mapping's protection forbids the access, or a file mapping's file has no page there. Thrown instead of
+ * touching the memory, so a bad address never crashes the JVM. Carries no stack trace: it is an expected
+ * outcome, not a bug.
  */
 public final class HostFault extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -13,7 +14,12 @@ public final class HostFault extends RuntimeException {
         /** No live mapping covers the address (SIGSEGV, MAPERR). */
         UNMAPPED,
         /** The mapping forbids this access (SIGSEGV, ACCERR). */
-        PROTECTION
+        PROTECTION,
+        /**
+         * A shared file mapping whose file has no page here: past its end, or memory it refuses to
+         * host-fault, such as private guest_memfd memory (SIGBUS).
+         */
+        BUS
     }
 
     private final long hva;

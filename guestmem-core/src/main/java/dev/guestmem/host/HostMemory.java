@@ -12,7 +12,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The process address space in which guest memory lives, as KVM sees it through MMU notifiers: real
- * anonymous memory obtained with {@code mmap}, changed with {@code munmap}, {@code madvise} and
+ * anonymous memory obtained with {@code mmap} (and shared mappings of files such as guest_memfd,
+ * {@link #mmapShared}), changed with {@code munmap}, {@code madvise} and
  * {@code mprotect}, and accessed by the host ({@link #read64}, {@link #write64}, bulk {@link #read} /
  * {@link #write}) and by the MMU ({@link #resolvePage}, the equivalent of GUP).
  *
@@ -130,6 +131,54 @@ public final class HostMemory implements AutoCloseable {
                 return hva;
             }
             areas.insert(new Area(hva, hva + aligned, Protection.READ_WRITE, false, nextMmapId++));
+            return hva;
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /**
+     * Shared read-write mapping of a file, like
+     * {@code mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)}: guest_memfd mappings. The
+     * length is rounded up to whole pages. The file's own {@code mmap} handler decides whether the
+     * mapping is allowed (a kernel guest_memfd answers {@code ENODEV} or {@code EINVAL}).
+     *
+     * <p>A file mapping can make the real process take SIGBUS where the file has no page: past its end,
+     * or where it refuses host faults (private guest_memfd memory). The caller says where that starts:
+     * pages at file offsets at or above {@code faultableLength} are registered as such, and accessing
+     * them throws {@link HostFault} of kind {@link HostFault.Kind#BUS} instead of touching them. The
+     * caller must also make sure the file cannot shrink below {@code faultableLength} while mapped
+     * (a sealed {@link MemfdFile} cannot; a guest_memfd's size is immutable). Otherwise it behaves like
+     * any mapping here: {@code munmap}, {@code madvise} and {@code mprotect} apply and notify listeners.
+     *
+     * @param fd              an open file descriptor of the caller's; the mapping keeps the file alive
+     * @param faultableLength bytes from the start of the file whose pages may be touched
+     * @return the page-aligned hva of the mapping, or {@code -errno} ({@code -EINVAL} for length 0,
+     *         {@code -ENOMEM} for a length beyond the address space, or what the kernel answers)
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public long mmapShared(int fd, long length, long faultableLength) {
+        if (length == 0) {
+            return -Errno.EINVAL;
+        }
+        long aligned = pageAlign(length);
+        if (aligned == 0 || Long.compareUnsigned(aligned, TASK_SIZE) > 0) {
+            return -Errno.ENOMEM;
+        }
+        addressSpaceLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("host memory is closed");
+            }
+            // Granting access, as for mmap: the memory exists before anyone can find it in the registry.
+            long hva = LibC.mmapShared(fd, aligned, READ_WRITE);
+            if (hva < 0) {
+                return hva;
+            }
+            // A page is faultable only if all of it is: a partial last page of the file would be cut.
+            long faultable = Long.compareUnsigned(faultableLength, aligned) < 0
+                    ? faultableLength & ~PAGE_OFFSET_MASK : aligned;
+            areas.insert(new Area(hva, hva + aligned, Protection.READ_WRITE, false, nextMmapId++, hva + faultable));
             return hva;
         } finally {
             addressSpaceLock.unlock();
@@ -408,11 +457,13 @@ public final class HostMemory implements AutoCloseable {
     /**
      * Resolves the page containing {@code hva} for a guest mapping, as GUP does: {@code write} asks for
      * write access (and then marks the page written). The result is writable iff the protection allows
-     * writes and either write access was asked for or the page has been written since it was last
-     * discarded (a never-written anonymous page is the shared zero page, mapped read-only). See the class
-     * documentation for how long the segment may be used.
+     * writes and either write access was asked for, or the page has been written since it was last
+     * discarded (a never-written anonymous page is the shared zero page, mapped read-only), or it is a
+     * page of a shared file mapping (its file page is what gets mapped, never a zero page). See the
+     * class documentation for how long the segment may be used.
      *
-     * @throws HostFault if the page is not mapped, or its protection forbids the access
+     * @throws HostFault if the page is not mapped, its protection forbids the access, or its file has
+     *                   no page there
      */
     public HostPage resolvePage(long hva, boolean write) {
         long page = hva & ~PAGE_OFFSET_MASK;
@@ -422,7 +473,8 @@ public final class HostMemory implements AutoCloseable {
             if (write) {
                 written.mark(page);
             }
-            boolean writable = area.protection().allowsWrite() && (write || written.isMarked(page));
+            boolean writable = area.protection().allowsWrite()
+                    && (write || area.isFileBacked() || written.isMarked(page));
             return new HostPage(page, EVERYTHING.asSlice(page, PAGE_SIZE), writable);
         } finally {
             srcu.readUnlock(token);
@@ -501,7 +553,10 @@ public final class HostMemory implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // Helpers
 
-    /** The area allowing the access at {@code hva}; faults (reporting {@code reported}) otherwise. */
+    /**
+     * The area allowing the access at {@code hva}; faults (reporting {@code reported}) otherwise. The
+     * protection is checked before the file's page, as the real fault path does (SIGSEGV before SIGBUS).
+     */
     private Area accessible(long hva, long reported, boolean write) {
         Area area = areas.find(hva);
         if (area == null) {
@@ -510,6 +565,9 @@ public final class HostMemory implements AutoCloseable {
         Protection protection = area.protection();
         if (write ? !protection.allowsWrite() : !protection.allowsRead()) {
             throw new HostFault(reported, HostFault.Kind.PROTECTION);
+        }
+        if (area.raisesBus(hva)) {
+            throw new HostFault(reported, HostFault.Kind.BUS);
         }
         return area;
     }
@@ -521,7 +579,13 @@ public final class HostMemory implements AutoCloseable {
             end = -1L; // wraps: no area reaches that far, so the walk faults first
         }
         for (long cursor = hva; Long.compareUnsigned(cursor, end) < 0; ) {
-            cursor = accessible(cursor, cursor, write).end();
+            Area area = accessible(cursor, cursor, write);
+            // A file's fault limit can lie inside the area: the range must stop short of it.
+            if (Long.compareUnsigned(area.faultLimit(), area.end()) < 0
+                    && Long.compareUnsigned(end, area.faultLimit()) > 0) {
+                throw new HostFault(area.faultLimit(), HostFault.Kind.BUS);
+            }
+            cursor = area.end();
         }
     }
 

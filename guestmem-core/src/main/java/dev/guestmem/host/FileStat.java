@@ -1,0 +1,11 @@
+package dev.guestmem.host;
+
+/**
+ * The fields of {@code struct stat} this project reads.
+ *
+ * @param size      {@code st_size}, bytes
+ * @param blockSize {@code st_blksize}, the preferred I/O block size
+ * @param inode     {@code st_ino}
+ */
+public record FileStat(long size, long blockSize, long inode) {
+}
