@@ -1,5 +1,10 @@
 package dev.guestmem.vm;
 
+import dev.guestmem.mmu.VcpuStats;
+import dev.guestmem.vcpu.AccessGuest;
+import dev.guestmem.vcpu.GuestCode;
+import java.util.Optional;
+
 /** A virtual CPU as seen from its own thread: 8-byte aligned guest-physical loads and stores. */
 public interface Vcpu {
     /** The vCPU id. */
@@ -10,4 +15,18 @@ public interface Vcpu {
 
     /** A guest store of {@code value} to the 64-bit word at {@code gpa}. */
     Access write64(long gpa, long value);
+
+    /**
+     * Runs {@code code} on the calling thread as this vCPU's guest code until it returns. The default makes
+     * each access one {@link #read64} or {@link #write64}; the engine's vCPU stays in guest mode between
+     * accesses, with its TLB live.
+     */
+    default void run(GuestCode code) {
+        code.run(new AccessGuest(this));
+    }
+
+    /** The vCPU's statistics, if the backend keeps any. */
+    default Optional<VcpuStats> stats() {
+        return Optional.empty();
+    }
 }

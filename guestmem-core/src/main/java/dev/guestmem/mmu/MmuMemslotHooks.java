@@ -1,0 +1,38 @@
+package dev.guestmem.mmu;
+
+import dev.guestmem.memslot.Memslot;
+import dev.guestmem.memslot.MemslotStore;
+import dev.guestmem.vm.MemslotChange;
+import dev.guestmem.vm.MemslotUpdateHooks;
+
+/**
+ * The MMU's side of a memslot update ({@code kvm_arch_flush_shadow_memslot}, {@code
+ * kvm_arch_memslots_updated}): DELETE and MOVE zap the old slot's SPTEs and flush while its INVALID copy
+ * is published, so the old translations are gone before the slot stops being reachable by MMU notifiers
+ * (mmu.md §4.4); every publication checks the MMIO generation for a wrap.
+ *
+ * <p>Zap strategy: the slot's gfn range only ({@link TdpMmu#zapMemslot}, the kernel's path without the
+ * {@code KVM_X86_QUIRK_SLOT_ZAP_ALL} quirk), not a fast zap of all roots. Other slots keep their
+ * mappings, and MMIO SPTEs cached for the slot's new range are invalidated by the generation instead.
+ */
+public final class MmuMemslotHooks implements MemslotUpdateHooks {
+    private final TdpMmu mmu;
+    private final MemslotStore store;
+
+    public MmuMemslotHooks(TdpMmu mmu, MemslotStore store) {
+        this.mmu = mmu;
+        this.store = store;
+    }
+
+    @Override
+    public void invalidated(Memslot old) {
+        mmu.memslotsUpdated(store.active(old.asId()).generation());
+        mmu.zapMemslot(old);
+    }
+
+    @Override
+    public void commit(Memslot old, Memslot next, MemslotChange change) {
+        Memslot any = next != null ? next : old;
+        mmu.memslotsUpdated(store.active(any.asId()).generation());
+    }
+}

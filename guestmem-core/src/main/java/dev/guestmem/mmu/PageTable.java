@@ -1,0 +1,131 @@
+package dev.guestmem.mmu;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+/**
+ * One TDP page table: 512 SPTEs of one level, covering the gfns from {@link #baseGfn()}. Every access
+ * goes through the methods below, each a single {@link VarHandle} operation (mmu.md §8.4), and each
+ * first checks that the table has not been freed: a stale access is a bug of the flush or grace-period
+ * protocol, and is reported instead of silently reading recycled memory.
+ *
+ * <p>Lifecycle ({@link State}): LIVE while linked in the tree; DETACHED once its parent entry no longer
+ * points at it (software walkers inside an RCU read section and vCPUs whose paging-structure caches
+ * have not been flushed may still read it); FREED after the remote flush and an RCU grace period, when
+ * its entries are poisoned.
+ */
+public final class PageTable {
+    /** Where a table is in its life. */
+    public enum State {
+        LIVE,
+        DETACHED,
+        FREED
+    }
+
+    /** What a freed table's entries are filled with: MMU-present garbage no walker may trust. */
+    static final long POISON = 0xDEAD_0000_0000_0800L;
+
+    private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final long[] entries = new long[PageLevel.ENTRIES];
+    private final int level;
+    private final long baseGfn;
+    private final long handle;
+    private volatile State state = State.LIVE;
+
+    PageTable(int level, long baseGfn, long handle) {
+        this.level = level;
+        this.baseGfn = baseGfn;
+        this.handle = handle;
+        Arrays.fill(entries, Spte.NONPRESENT);
+    }
+
+    public int level() {
+        return level;
+    }
+
+    /** The first gfn this table covers. */
+    public long baseGfn() {
+        return baseGfn;
+    }
+
+    /** The value a parent SPTE's PFN field holds to link this table. */
+    public long handle() {
+        return handle;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** The first gfn covered by entry {@code index}. */
+    public long gfnAt(int index) {
+        return baseGfn + index * PageLevel.pages(level);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Entry access: one VarHandle operation each
+
+    /** {@code READ_ONCE} of entry {@code index}. */
+    public long get(int index) {
+        assertNotFreed();
+        return (long) ENTRY.getVolatile(entries, index);
+    }
+
+    /**
+     * {@code try_cmpxchg64}: stores {@code newSpte} if the entry is {@code expected}; returns the witness,
+     * so success is {@code witness == expected} and failure hands back the fresh value.
+     */
+    public long cas(int index, long expected, long newSpte) {
+        assertNotFreed();
+        return (long) ENTRY.compareAndExchange(entries, index, expected, newSpte);
+    }
+
+    /** {@code xchg}: stores {@code newSpte}, returns the previous value (with any bit set concurrently). */
+    public long xchg(int index, long newSpte) {
+        assertNotFreed();
+        return (long) ENTRY.getAndSet(entries, index, newSpte);
+    }
+
+    /** {@code atomic64_fetch_and(~mask)}: clears {@code mask}, returns the previous value. */
+    public long clearBits(int index, long mask) {
+        assertNotFreed();
+        return (long) ENTRY.getAndBitwiseAnd(entries, index, ~mask);
+    }
+
+    /**
+     * Plain store, for the owner of the entry only: the freezer publishing its final value (§6.3), or a
+     * write-lock holder storing over a value no lockless writer can touch (not a present leaf).
+     */
+    public void store(int index, long spte) {
+        assertNotFreed();
+        ENTRY.setVolatile(entries, index, spte);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Lifecycle
+
+    /** Unlinked from its parent: only RCU readers and unflushed paging-structure caches may still see it. */
+    void detach() {
+        state = State.DETACHED;
+    }
+
+    /** Poisons the entries and marks the table FREED; any later access throws. */
+    void free() {
+        Arrays.fill(entries, POISON);
+        state = State.FREED;
+    }
+
+    private void assertNotFreed() {
+        if (state == State.FREED) {
+            throw new IllegalStateException("access to freed page table " + this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PageTable[level=" + level + " gfn=0x" + Long.toHexString(baseGfn) + " handle=0x"
+                + Long.toHexString(handle) + " " + state + "]";
+    }
+}

@@ -1,0 +1,30 @@
+package dev.guestmem.vcpu;
+
+import dev.guestmem.vm.Access;
+
+/**
+ * What guest code sees while its vCPU runs it ({@link GuestCode}): 8-byte aligned loads and stores by
+ * guest-physical address. An access either completes in memory or leaves the VM ({@link #lastExit()}),
+ * as if userspace handled the exit and entered the guest again: an MMIO load completes with 0, a store
+ * that exits is dropped. No allocation on accesses that complete in memory.
+ */
+public interface Guest {
+    /** The id of the vCPU running the code. */
+    int vcpuId();
+
+    /** A load; 0 when it exited (see {@link #lastExit()}). */
+    long read64(long gpa);
+
+    /** A store; true if it completed (in memory or emulated), false when it exited. */
+    boolean write64(long gpa, long value);
+
+    /** The exit of the most recent access ({@code Mmio}, {@code Efault}, ...), or null if it completed. */
+    Access lastExit();
+
+    /**
+     * Leaves guest mode while {@code action} runs, for guest code that must block (wait for the host,
+     * sleep): a vCPU in guest mode has to keep making accesses, since a remote TLB flush waits for it to
+     * notice its kick. Like a HLT exit.
+     */
+    void idle(Runnable action);
+}
