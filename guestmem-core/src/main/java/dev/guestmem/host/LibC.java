@@ -41,6 +41,7 @@ final class LibC {
     private static final long STAT_INO_OFFSET = 8;
     private static final long STAT_SIZE_OFFSET = 48;
     private static final long STAT_BLKSIZE_OFFSET = 56;
+    private static final long STAT_BLOCKS_OFFSET = 64;
     /** {@code _SC_PAGESIZE} on Linux. */
     private static final int SC_PAGESIZE = 30;
 
@@ -223,7 +224,8 @@ final class LibC {
                 throw new IllegalStateException("fstat(" + fd + ") failed: errno " + errno(state));
             }
             return new FileStat(stat.get(ValueLayout.JAVA_LONG, STAT_SIZE_OFFSET),
-                    stat.get(ValueLayout.JAVA_LONG, STAT_BLKSIZE_OFFSET), stat.get(ValueLayout.JAVA_LONG, STAT_INO_OFFSET));
+                    stat.get(ValueLayout.JAVA_LONG, STAT_BLKSIZE_OFFSET), stat.get(ValueLayout.JAVA_LONG, STAT_INO_OFFSET),
+                    stat.get(ValueLayout.JAVA_LONG, STAT_BLOCKS_OFFSET));
         } catch (IllegalStateException e) {
             throw e;
         } catch (Throwable t) {

@@ -3,8 +3,14 @@ package dev.guestmem.vm;
 import static dev.guestmem.memslot.KvmLimits.PAGE_SIZE;
 
 import dev.guestmem.Errno;
+import dev.guestmem.gmem.GfnRangeInvalidator;
+import dev.guestmem.gmem.GmemFaultSource;
+import dev.guestmem.gmem.GmemInvalidationTarget;
 import dev.guestmem.gmem.GuestMemfd;
+import dev.guestmem.gmem.MemoryAttributes;
+import dev.guestmem.host.FileStat;
 import dev.guestmem.host.HostMemory;
+import dev.guestmem.host.SyscallException;
 import dev.guestmem.memslot.KvmLimits;
 import dev.guestmem.memslot.Memslot;
 import dev.guestmem.memslot.MemslotImpl;
@@ -15,6 +21,7 @@ import dev.guestmem.sync.Srcu;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The pure-Java KVM: a VM whose memslots live in a {@link MemslotStore} of the chosen design and whose
@@ -31,31 +38,45 @@ public final class EngineVm implements Vm {
     private final MemslotStore store;
     private final MemoryRegionUpdater regions;
     private final Map<Integer, Vcpu> vcpus = new ConcurrentHashMap<>();
+    /** Memory attributes, VM-wide per gfn (spec §5.7). */
+    private final MemoryAttributes attributes;
+    /** The guest_memfd side of the fault path (spec §5.8). */
+    private final GmemFaultSource gmemFaults;
+    /**
+     * Where guest_memfd and attribute invalidations zap guest mappings. No MMU keeps mappings yet (guest
+     * accesses go straight through the memslots), so nothing needs zapping.
+     */
+    private final GmemInvalidationTarget gmemTarget = GmemInvalidationTarget.NONE;
+    /** Whether {@link #files} is this VM's alone, so that closing the VM closes them (process exit). */
+    private final boolean ownsFiles;
     private volatile boolean dead;
 
     /** A VM in {@code host}'s address space with its own file table. */
     public EngineVm(HostMemory host, VmType type, MemslotImpl impl) {
-        this(host, new FileTable(), VmConfig.of(type, impl), false);
+        this(host, new FileTable(), VmConfig.of(type, impl), false, true);
     }
 
     /** A VM in {@code host}'s address space sharing the process file table {@code files}. */
     public EngineVm(HostMemory host, FileTable files, VmType type, MemslotImpl impl) {
-        this(host, files, VmConfig.of(type, impl), false);
+        this(host, files, VmConfig.of(type, impl), false, false);
     }
 
     /** A VM built as {@code config} says, in {@code host}'s address space, sharing {@code files}. */
     public EngineVm(HostMemory host, FileTable files, VmConfig config) {
-        this(host, files, config, false);
+        this(host, files, config, false, false);
     }
 
-    private EngineVm(HostMemory host, FileTable files, VmConfig config, boolean ownsHost) {
+    private EngineVm(HostMemory host, FileTable files, VmConfig config, boolean ownsHost, boolean ownsFiles) {
         this.host = host;
         this.files = files;
+        this.ownsFiles = ownsFiles;
         this.type = config.type();
         this.smm = config.smm();
         this.ownsHost = ownsHost;
         this.store = config.impl().create(config.addressSpaces(), srcu, PublishBarrier.NONE);
         this.regions = new MemoryRegionUpdater(this, type, store, files, MemslotUpdateHooks.NONE);
+        this.attributes = new MemoryAttributes(type.hasPrivateMemory());
+        this.gmemFaults = new GmemFaultSource(attributes);
     }
 
     /** A VM with a host address space of its own, closed together with the VM. */
@@ -65,7 +86,7 @@ public final class EngineVm implements Vm {
 
     /** A VM built as {@code config} says, with a host address space of its own. */
     public static EngineVm create(VmConfig config) {
-        return new EngineVm(new HostMemory(), new FileTable(), config, true);
+        return new EngineVm(new HostMemory(), new FileTable(), config, true, true);
     }
 
     @Override
@@ -92,6 +113,8 @@ public final class EngineVm implements Vm {
             // The capability exists only where the host supports more than one address space.
             case Capability.MULTI_ADDRESS_SPACE -> smm ? store.addressSpaces() : 0;
             case Capability.GUEST_MEMFD_FLAGS -> supportedGmemFlags();
+            case Capability.MEMORY_ATTRIBUTES -> attributes.supported();
+            case Capability.MEMORY_FAULT_INFO -> 1;
             case Capability.VM_TYPES -> (1L << VmType.DEFAULT.number()) | (1L << VmType.SW_PROTECTED.number());
             default -> 0;
         };
@@ -123,12 +146,129 @@ public final class EngineVm implements Vm {
         if ((flags & ~supportedGmemFlags()) != 0 || size <= 0 || (size & (PAGE_SIZE - 1)) != 0) {
             return -Errno.EINVAL;
         }
-        return files.install(new GuestMemfd(this, size, flags));
+        try {
+            return files.install(GuestMemfd.create(this, size, flags, gmemTarget));
+        } catch (SyscallException e) {
+            return -e.errno();
+        }
     }
 
     /** v6.18: MMAP always; INIT_SHARED only for VM types without private memory. */
     private long supportedGmemFlags() {
         return GuestMemfd.FLAG_MMAP | (type.hasPrivateMemory() ? 0 : GuestMemfd.FLAG_INIT_SHARED);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A file operation, not a VM ioctl: it works after the VM is closed (the file holds the VM).
+     */
+    @Override
+    public int fallocate(int fd, int mode, long offset, long length) {
+        Object file = files.get(fd);
+        return file instanceof GuestMemfd gmem ? gmem.fallocate(mode, offset, length) : notGuestMemfd(file);
+    }
+
+    @Override
+    public long fstat(int fd) {
+        return stat(fd).map(FileStat::size).orElse((long) -Errno.EBADF);
+    }
+
+    /** {@code fstat(2)} of guest_memfd {@code fd}: size, block size and inode; empty if it is not open. */
+    public Optional<FileStat> stat(int fd) {
+        return files.get(fd) instanceof GuestMemfd gmem ? gmem.stat() : Optional.empty();
+    }
+
+    /** {@code ftruncate(2)} of guest_memfd {@code fd}: always {@code EINVAL}, its size is immutable (KGM-07). */
+    public int ftruncate(int fd, long length) {
+        Object file = files.get(fd);
+        return file instanceof GuestMemfd gmem ? gmem.ftruncate(length) : notGuestMemfd(file);
+    }
+
+    /**
+     * {@code read}, {@code write}, {@code pread} or {@code pwrite} of guest_memfd {@code fd}: always
+     * {@code -EINVAL}, the file has no such operations (GMF-04).
+     */
+    public long readOrWrite(int fd) {
+        Object file = files.get(fd);
+        return file instanceof GuestMemfd gmem ? gmem.readOrWrite() : -notGuestMemfd(file);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The last close of a guest_memfd releases it (spec §5.2, KGM-10): under the owner's slots lock
+     * every bound slot forgets it and its mappings are invalidated; after a grace period of the owner's
+     * guest accesses its memory is unmapped from the engine. Host mappings of it stay valid.
+     */
+    @Override
+    public int close(int fd) {
+        Object file = files.remove(fd);
+        if (file == null) {
+            return Errno.EBADF;
+        }
+        if (file instanceof GuestMemfd gmem && gmem.owner() instanceof EngineVm owner) {
+            owner.release(gmem);
+        }
+        return 0;
+    }
+
+    private void release(GuestMemfd gmem) {
+        ReentrantLock slotsLock = regions.slotsLock();
+        slotsLock.lock();
+        try {
+            gmem.release();
+        } finally {
+            slotsLock.unlock();
+        }
+        srcu.synchronize();
+        gmem.retire();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Into {@link #host()}; see {@link GuestMemfd#mmap} for the rules.
+     */
+    @Override
+    public long mmap(int fd, long size, boolean shared) {
+        Object file = files.get(fd);
+        return file instanceof GuestMemfd gmem ? gmem.mmap(host, size, shared) : -notGuestMemfd(file);
+    }
+
+    /** A closed fd is {@code EBADF}; any other file the engine knows cannot do guest_memfd things. */
+    private static int notGuestMemfd(Object file) {
+        return file == null ? Errno.EBADF : Errno.ENODEV;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Serialized with memslot updates by the slots lock; changed gfns are zapped in every slot of
+     * every address space they lie in (spec §5.7).
+     */
+    @Override
+    public int setMemoryAttributes(long gpa, long size, long attrs, long flags) {
+        if (dead) {
+            return Errno.EIO;
+        }
+        ReentrantLock slotsLock = regions.slotsLock();
+        slotsLock.lock();
+        try {
+            return attributes.set(gpa, size, attrs, flags, new GfnRangeInvalidator(store, gmemTarget));
+        } finally {
+            slotsLock.unlock();
+        }
+    }
+
+    /** The memory attributes of {@code gfn} (0: shared). There is no such ioctl; for tests and tools. */
+    public long memoryAttributes(long gfn) {
+        return attributes.get(gfn);
+    }
+
+    /** The guest_memfd side of this VM's fault path, for its MMU. */
+    public GmemFaultSource gmemFaults() {
+        return gmemFaults;
     }
 
     @Override
@@ -173,8 +313,20 @@ public final class EngineVm implements Vm {
     @Override
     public void close() {
         dead = true;
+        if (ownsFiles) {
+            closeOwnFiles();
+        }
         if (ownsHost) {
             host.close();
+        }
+    }
+
+    /** Like a process exiting: every guest_memfd this VM created and nobody closed is closed now. */
+    private void closeOwnFiles() {
+        for (int fd : files.fds()) {
+            if (files.get(fd) instanceof GuestMemfd gmem && gmem.owner() == this) {
+                close(fd);
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.guestmem.vm;
 
+import java.util.List;
 import java.util.TreeMap;
 
 /**
@@ -29,6 +30,11 @@ public final class FileTable {
     /** The file at {@code fd}, or {@code null} ({@code fget} failing). */
     public synchronized Object get(int fd) {
         return files.get(fd);
+    }
+
+    /** The open fds, ascending (a snapshot). */
+    public synchronized List<Integer> fds() {
+        return List.copyOf(files.keySet());
     }
 
     /** Removes and returns the file at {@code fd}, or {@code null} if the fd is not open. */

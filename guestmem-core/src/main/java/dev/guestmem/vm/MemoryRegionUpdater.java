@@ -44,6 +44,14 @@ final class MemoryRegionUpdater {
         this.hooks = hooks;
     }
 
+    /**
+     * {@code kvm->slots_lock}: serializes memslot updates with the other operations that need the
+     * memslots to stand still (memory-attribute updates, guest_memfd release).
+     */
+    ReentrantLock slotsLock() {
+        return slotsLock;
+    }
+
     /** Applies {@code r}; returns 0 or a Linux errno, leaving the memslots unchanged on error. */
     int apply(RegionRequest r) {
         // §1.1 step 2: v1 only knows LOG_DIRTY_PAGES and READONLY; this is what keeps GUEST_MEMFD v2-only.

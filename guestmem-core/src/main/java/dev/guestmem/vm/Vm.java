@@ -28,6 +28,30 @@ public interface Vm extends AutoCloseable {
     /** {@code KVM_CREATE_GUEST_MEMFD}: a new fd, or {@code -errno}. */
     int createGuestMemfd(long size, long flags);
 
+    /**
+     * {@code fallocate(2)} on guest_memfd {@code fd}; mode bits 1 {@code KEEP_SIZE}, 2
+     * {@code PUNCH_HOLE} (spec §5.2): 0 or errno.
+     */
+    int fallocate(int fd, int mode, long offset, long length);
+
+    /** {@code fstat(2)} on guest_memfd {@code fd}: its size in bytes, or {@code -errno}. */
+    long fstat(int fd);
+
+    /** {@code close(2)} of guest_memfd {@code fd}: 0 or errno. Its host mappings stay valid, as in Linux. */
+    int close(int fd);
+
+    /**
+     * {@code mmap(NULL, size, PROT_READ|PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0)} of
+     * guest_memfd {@code fd} into {@link #host()}: the hva, or {@code -errno} ({@code ENODEV} without
+     * {@code GUEST_MEMFD_FLAG_MMAP}, {@code EINVAL} for a private mapping). Host accesses the kernel
+     * would answer with SIGBUS (past the end of the file, private memory) raise
+     * {@link dev.guestmem.host.HostFault}.
+     */
+    long mmap(int fd, long size, boolean shared);
+
+    /** {@code KVM_SET_MEMORY_ATTRIBUTES} (spec §5.7): 0 or errno. */
+    int setMemoryAttributes(long gpa, long size, long attributes, long flags);
+
     /** The vCPU with this id, created on first use. */
     Vcpu vcpu(int id);
 

@@ -81,14 +81,21 @@ class FileMappingTest {
     void punchingAHoleFreesThePagesForEveryMapping() {
         MemfdFile file = memfd(2 * PAGE_SIZE);
         long hva = mapShared(file, 2 * PAGE_SIZE, 2 * PAGE_SIZE);
+        long blocksPerPage = PAGE_SIZE / 512;
+        assertEquals(0, file.stat().blocks(), "a new memfd is all hole");
         host.write64(hva, 0xab);
         host.write64(hva + PAGE_SIZE, 0xcd);
+        assertEquals(2 * blocksPerPage, file.stat().blocks());
         assertEquals(0, file.fallocate(KEEP_SIZE | PUNCH_HOLE, 0, PAGE_SIZE));
+        assertEquals(blocksPerPage, file.stat().blocks(), "the punched page is freed");
         assertEquals(0, host.read64(hva));
         assertEquals(0, file.view().get(ValueLayout.JAVA_LONG, 0));
         assertEquals(0xcd, host.read64(hva + PAGE_SIZE));
+        assertEquals(0, file.fallocate(KEEP_SIZE | PUNCH_HOLE, 0, 2 * PAGE_SIZE));
+        assertEquals(0, file.stat().blocks());
         assertEquals(0, file.fallocate(KEEP_SIZE, 0, 2 * PAGE_SIZE));
-        assertEquals(0xcd, host.read64(hva + PAGE_SIZE), "allocating keeps existing data");
+        assertEquals(2 * blocksPerPage, file.stat().blocks(), "allocation really allocates");
+        assertEquals(0, host.read64(hva + PAGE_SIZE));
     }
 
     @Test

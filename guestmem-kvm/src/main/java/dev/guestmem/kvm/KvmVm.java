@@ -1,6 +1,7 @@
 package dev.guestmem.kvm;
 
 import dev.guestmem.Errno;
+import dev.guestmem.gmem.GuestMemfd;
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.vm.SlotInfo;
@@ -11,10 +12,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -52,9 +51,9 @@ public final class KvmVm implements Vm {
     private final SlotMirror mirror = new SlotMirror();
     private final ReservedMemslot reserved;
     private final Map<Integer, KvmVcpu> vcpus = new ConcurrentHashMap<>();
-    /** guest_memfd fds this VM created and has not closed; guarded by itself. */
-    private final Set<Integer> gmemFds = new HashSet<>();
-    /** guest_memfd mappings made by {@link #mmap}: hva to length; guarded by {@link #gmemFds}. */
+    /** guest_memfd fds this VM created and has not closed, with their creation flags; guarded by itself. */
+    private final Map<Integer, Long> gmemFds = new HashMap<>();
+    /** Private guest_memfd mappings made by {@link #mmap}: hva to length; guarded by {@link #gmemFds}. */
     private final Map<Long, Long> gmemMappings = new HashMap<>();
     private volatile boolean closed;
 
@@ -142,7 +141,7 @@ public final class KvmVm implements Vm {
         int fd = vmFd.createGuestMemfd(size, flags);
         if (fd >= 0) {
             synchronized (gmemFds) {
-                gmemFds.add(fd);
+                gmemFds.put(fd, flags);
             }
         }
         return fd;
@@ -226,6 +225,7 @@ public final class KvmVm implements Vm {
     }
 
     /** {@code KVM_SET_MEMORY_ATTRIBUTES}: 0 or errno. */
+    @Override
     public int setMemoryAttributes(long gpa, long size, long attributes, long flags) {
         return closed ? Errno.EIO : vmFd.setMemoryAttributes(gpa, size, attributes, flags);
     }
@@ -236,6 +236,7 @@ public final class KvmVm implements Vm {
     }
 
     /** {@code fallocate(2)} on guest_memfd {@code fd}; mode bits 1 KEEP_SIZE, 2 PUNCH_HOLE: 0 or errno. */
+    @Override
     public int fallocate(int fd, int mode, long offset, long length) {
         synchronized (gmemFds) {
             return isOpenGmem(fd) ? -Syscalls.fallocate(fd, mode, offset, length) : closedFdErrno();
@@ -243,6 +244,7 @@ public final class KvmVm implements Vm {
     }
 
     /** {@code fstat(2)} on guest_memfd {@code fd}: its size in bytes, or {@code -errno}. */
+    @Override
     public long fstat(int fd) {
         synchronized (gmemFds) {
             return isOpenGmem(fd) ? Syscalls.fstatSize(fd) : -closedFdErrno();
@@ -250,6 +252,7 @@ public final class KvmVm implements Vm {
     }
 
     /** {@code close(2)} of guest_memfd {@code fd}: 0 or errno. Its mappings stay valid, as in Linux. */
+    @Override
     public int close(int fd) {
         synchronized (gmemFds) {
             if (!isOpenGmem(fd)) {
@@ -263,16 +266,29 @@ public final class KvmVm implements Vm {
     /**
      * {@code mmap(NULL, size, PROT_READ|PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0)} of
      * guest_memfd {@code fd}: the address, or {@code -errno} ({@code ENODEV} without
-     * {@code GUEST_MEMFD_FLAG_MMAP}, {@code EINVAL} for a private mapping). The mapping is this VM's:
-     * {@link #close()} unmaps it. It is not part of {@link #host()}.
+     * {@code GUEST_MEMFD_FLAG_MMAP}, {@code EINVAL} for a private mapping).
+     *
+     * <p>A shared mapping is made in {@link #host()}, so host accesses reach it and stay crash-proof:
+     * where the kernel would raise SIGBUS (past the end of the file, or anywhere in a file without
+     * {@code GUEST_MEMFD_FLAG_INIT_SHARED}, whose memory is private) they raise
+     * {@link dev.guestmem.host.HostFault}; it lives as long as the host address space. A private
+     * mapping, which the kernel refuses, is tried outside it and unmapped by {@link #close()}.
      */
+    @Override
     public long mmap(int fd, long size, boolean shared) {
         synchronized (gmemFds) {
             if (!isOpenGmem(fd)) {
                 return -closedFdErrno();
             }
-            long hva = Syscalls.mmap(size, Syscalls.PROT_READ | Syscalls.PROT_WRITE,
-                    shared ? Syscalls.MAP_SHARED : Syscalls.MAP_PRIVATE, fd, 0);
+            if (shared) {
+                long fileSize = Syscalls.fstatSize(fd);
+                if (fileSize < 0) {
+                    return fileSize;
+                }
+                boolean initShared = (gmemFds.get(fd) & GuestMemfd.FLAG_INIT_SHARED) != 0;
+                return host.mmapShared(fd, size, initShared ? fileSize : 0);
+            }
+            long hva = Syscalls.mmap(size, Syscalls.PROT_READ | Syscalls.PROT_WRITE, Syscalls.MAP_PRIVATE, fd, 0);
             if (hva >= 0) {
                 gmemMappings.put(hva, size);
             }
@@ -282,7 +298,7 @@ public final class KvmVm implements Vm {
 
     /** Guarded by {@link #gmemFds}. */
     private boolean isOpenGmem(int fd) {
-        return !closed && gmemFds.contains(fd);
+        return !closed && gmemFds.containsKey(fd);
     }
 
     /** A closed VM answers EIO; an fd that is not an open guest_memfd of this VM, EBADF. */
@@ -321,7 +337,7 @@ public final class KvmVm implements Vm {
             vcpus.values().forEach(KvmVcpu::close);
             gmemMappings.forEach(Syscalls::munmap);
             gmemMappings.clear();
-            gmemFds.forEach(Syscalls::close);
+            gmemFds.keySet().forEach(Syscalls::close);
             gmemFds.clear();
         }
         vmFd.close();
