@@ -263,11 +263,20 @@ public final class TdpMmu {
             return FaultResult.RETRY;
         }
         interleaver.point("fault.beforeInstall");
-        if (table.cas(index, old, newSpte) != old) {
-            return FaultResult.RETRY;
-        }
         long base = table.gfnAt(index);
-        handleChanged(base, old, newSpte, level, true);
+        if (Spte.isPresentLeaf(old, level) && !Spte.isHostWritable(old) && Spte.isHostWritable(newSpte)) {
+            // The host page became writable under a present read-only leaf: the zero page was replaced by
+            // a private copy (CoW). That is a new frame to the kernel, so the old translation goes away
+            // (non-present plus flush) before the new one appears; Host-writable never flips in place.
+            if (!replaceFrame(table, index, level, base, old, newSpte)) {
+                return FaultResult.RETRY;
+            }
+        } else {
+            if (table.cas(index, old, newSpte) != old) {
+                return FaultResult.RETRY;
+            }
+            handleChanged(base, old, newSpte, level, true);
+        }
         if (Spte.isPresent(old) && !Spte.isLeaf(old, level)) {
             // A huge leaf replaced a table: vCPUs may still walk the old one (kvm_flush_remote_tlbs_gfn),
             // and it may be freed only after this flush; we are still inside the RCU section.
@@ -282,6 +291,24 @@ public final class TdpMmu {
         }
         options.installObserver().installed(f.gfn, f.hva, Spte.isWritable(newSpte), f.mmuSeq);
         return f.write && !Spte.isWritable(newSpte) ? FaultResult.WRITE_PROTECTED : FaultResult.FIXED;
+    }
+
+    /**
+     * Replaces the present leaf {@code old} by {@code newSpte} of another frame under the read lock: freeze,
+     * flush while FROZEN, publish. Returns false if the entry changed before the freeze.
+     */
+    private boolean replaceFrame(PageTable table, int index, int level, long gfn, long old, long newSpte) {
+        if (table.cas(index, old, Spte.FROZEN) != old) {
+            return false;
+        }
+        flushRemoteTlbs();
+        long frozen = table.xchg(index, newSpte);
+        if (frozen != Spte.FROZEN) {
+            invariants.record("I8: FROZEN SPTE at gfn 0x" + Long.toHexString(gfn) + " was overwritten");
+        }
+        handleChanged(gfn, old, Spte.NONPRESENT, level, true);
+        handleChanged(gfn, Spte.NONPRESENT, newSpte, level, true);
+        return true;
     }
 
     /**

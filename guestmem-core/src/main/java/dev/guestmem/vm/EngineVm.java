@@ -16,11 +16,18 @@ import dev.guestmem.memslot.Memslot;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.memslot.MemslotSet;
 import dev.guestmem.memslot.MemslotStore;
-import dev.guestmem.memslot.PublishBarrier;
+import dev.guestmem.mmu.FaultHandler;
+import dev.guestmem.mmu.MmuMemslotHooks;
+import dev.guestmem.mmu.TdpMmu;
+import dev.guestmem.mmu.VmStats;
+import dev.guestmem.notifier.ActiveInvalidations;
+import dev.guestmem.notifier.MmuNotifier;
+import dev.guestmem.notifier.RangeWalker;
 import dev.guestmem.sync.Srcu;
-import java.util.Map;
+import dev.guestmem.vcpu.MmuVcpu;
+import dev.guestmem.vcpu.VcpuSet;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -37,7 +44,11 @@ public final class EngineVm implements Vm {
     private final Srcu srcu = new Srcu();
     private final MemslotStore store;
     private final MemoryRegionUpdater regions;
-    private final Map<Integer, Vcpu> vcpus = new ConcurrentHashMap<>();
+    /** The TDP MMU, its fault path, the vCPUs it flushes, and the notifier keeping it coherent with the host. */
+    private final TdpMmu mmu;
+    private final VcpuSet vcpus;
+    private final RangeWalker rangeWalker;
+    private final MmuNotifier notifier;
     /** Memory attributes, VM-wide per gfn (spec §5.7). */
     private final MemoryAttributes attributes;
     /** The guest_memfd side of the fault path (spec §5.8). */
@@ -73,8 +84,18 @@ public final class EngineVm implements Vm {
         this.type = config.type();
         this.smm = config.smm();
         this.ownsHost = ownsHost;
-        this.store = config.impl().create(config.addressSpaces(), srcu, PublishBarrier.NONE);
-        this.regions = new MemoryRegionUpdater(this, type, store, files, MemslotUpdateHooks.NONE);
+        // Memslot publications wait for in-flight MMU-notifier invalidations (spec §2.5 step 2).
+        ActiveInvalidations invalidations = new ActiveInvalidations();
+        this.store = config.impl().create(config.addressSpaces(), srcu, invalidations);
+        this.mmu = new TdpMmu(config.mmu());
+        this.vcpus = new VcpuSet(mmu, new FaultHandler(mmu, store, srcu, host));
+        mmu.setTlbFlusher(vcpus);
+        this.rangeWalker = new RangeWalker(srcu, store, mmu);
+        this.notifier = new MmuNotifier(mmu, rangeWalker, invalidations);
+        this.regions = new MemoryRegionUpdater(this, type, store, files, new MmuMemslotHooks(mmu, store));
+        if (host != null) { // null only for memslot-layer tests that never touch guest memory
+            host.addInvalidationListener(notifier);
+        }
         this.attributes = new MemoryAttributes(type.hasPrivateMemory());
         this.gmemFaults = new GmemFaultSource(attributes);
     }
@@ -273,7 +294,32 @@ public final class EngineVm implements Vm {
 
     @Override
     public Vcpu vcpu(int id) {
-        return vcpus.computeIfAbsent(id, i -> new DirectVcpu(i, srcu, store, host));
+        return vcpus.getOrCreate(id);
+    }
+
+    /** The vCPUs created so far. */
+    public List<MmuVcpu> vcpus() {
+        return vcpus.all();
+    }
+
+    /** The VM's TDP MMU (zaps, write protection and the dirty-tracking hook for other layers). */
+    public TdpMmu mmu() {
+        return mmu;
+    }
+
+    /** The VM's MMU notifier (also the aging callbacks, which the host has no syscall for). */
+    public MmuNotifier mmuNotifier() {
+        return notifier;
+    }
+
+    /** The walker over the memslots of an hva or gfn range (spec §3.2, §3.6, §3.7). */
+    public RangeWalker rangeWalker() {
+        return rangeWalker;
+    }
+
+    @Override
+    public Optional<VmStats> stats() {
+        return Optional.of(mmu.counters().snapshot(mmu.liveTables(), vcpus.stats()));
     }
 
     @Override
@@ -315,6 +361,12 @@ public final class EngineVm implements Vm {
         dead = true;
         if (ownsFiles) {
             closeOwnFiles();
+        }
+        // Drop every translation (and flush) before leaving the host: once unsubscribed, the MMU would no
+        // longer hear of unmaps, so nothing may still map host memory by then.
+        mmu.destroy();
+        if (host != null) {
+            host.removeInvalidationListener(notifier);
         }
         if (ownsHost) {
             host.close();

@@ -1,6 +1,7 @@
 package dev.guestmem.vm;
 
 import dev.guestmem.host.HostMemory;
+import dev.guestmem.mmu.VmStats;
 import java.util.Optional;
 
 /**
@@ -60,6 +61,11 @@ public interface Vm extends AutoCloseable {
 
     /** The generation of the active memslot set of {@code asId}. */
     long memslotGeneration(int asId);
+
+    /** The VM's MMU statistics and the sum of its vCPUs', if the backend keeps any. */
+    default Optional<VmStats> stats() {
+        return Optional.empty();
+    }
 
     /** Destroys the VM; host mappings stay with the host. */
     @Override

@@ -1,7 +1,6 @@
 package dev.guestmem.vm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,11 +28,9 @@ class InvalidStepTest {
     private final List<String> events = new ArrayList<>();
 
     private MemslotStore store;
-    private Vcpu vcpu;
 
     private MemoryRegionUpdater updater(MemslotImpl impl, MemslotUpdateHooks hooks) {
         store = impl.create(2, srcu, PublishBarrier.NONE);
-        vcpu = new DirectVcpu(0, srcu, store, null);
         return new MemoryRegionUpdater(this, VmType.DEFAULT, store, new FileTable(), hooks);
     }
 
@@ -46,8 +43,8 @@ class InvalidStepTest {
             Memslot published = store.active(0).byId(old.id());
             assertTrue(published.isInvalid(), "the INVALID copy is published before the zap");
             assertEquals(old.baseGfn(), published.baseGfn());
+            // Lookups still find it; faults on it retry until the update ends (the MMU's tests show that).
             assertSame(published, store.active(0).lookup(GPA >>> 12), "lookups still find it");
-            assertInstanceOf(Access.Mmio.class, vcpu.read64(GPA), "translations treat it as absent");
             events.add("invalidated " + old.id());
         }
 
