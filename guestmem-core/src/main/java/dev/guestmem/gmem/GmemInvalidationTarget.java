@@ -4,12 +4,11 @@ import dev.guestmem.memslot.Memslot;
 
 /**
  * What an invalidation of guest memory needs from the MMU, and nothing more: open an invalidation
- * window, zap gfn ranges of slots inside it, close it (spec §3.4, §5.5, §5.7). The callers
- * ({@link GmemInvalidator}, {@link GfnRangeInvalidator}) decide which ranges and guarantee the shape
- * of every window:
+ * window, zap gfn ranges of slots inside it, close it (spec §3.4, §5.5). The caller
+ * ({@link GmemInvalidator}) decides which ranges and guarantees the shape of every window:
  * <ul>
- *   <li>{@link #begin()} once, then one or more {@link #zap} calls, then the change itself (truncation or
- *       attribute store), then {@link #end()} once: begin and end always pair up;</li>
+ *   <li>{@link #begin()} once, then one or more {@link #zap} calls, then {@link #zapsDone()}, then the
+ *       change itself (truncation), then {@link #end()} once: begin and end always pair up;</li>
  *   <li>no window is opened when no slot is concerned (so a hole punched where nothing is bound
  *       leaves the invalidation counters alone, spec §5.5);</li>
  *   <li>windows are not nested by one caller, but different callers' windows may overlap (the MMU
@@ -25,10 +24,16 @@ public interface GmemInvalidationTarget {
 
     /**
      * {@code kvm_mmu_unmap_gfn_range}: adds {@code [startGfn, endGfn)} (non-empty, inside {@code slot})
-     * to the open window and removes every mapping of it that {@code filter} selects. When this returns,
-     * no vCPU may use such a mapping any more (zapped and flushed).
+     * to the open window and removes every mapping of it that {@code filter} selects.
      */
     void zap(Memslot slot, long startGfn, long endGfn, ZapFilter filter);
+
+    /**
+     * The zaps of this window are done: flush TLBs if any zap needs it and let go of the MMU (the kernel
+     * flushes, then drops {@code mmu_lock}, before truncating). When this returns, no vCPU may use a
+     * zapped mapping any more.
+     */
+    void zapsDone();
 
     /** {@code kvm_mmu_invalidate_end}: the window closes; the sequence count moves on. */
     void end();
@@ -41,6 +46,10 @@ public interface GmemInvalidationTarget {
 
         @Override
         public void zap(Memslot slot, long startGfn, long endGfn, ZapFilter filter) {
+        }
+
+        @Override
+        public void zapsDone() {
         }
 
         @Override

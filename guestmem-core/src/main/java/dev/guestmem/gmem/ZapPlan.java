@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The zaps of one invalidation, collected before anything is touched, and the one shape every
- * invalidation window has: begin, zap each range, run the change, end; or, with nothing to zap, only the
- * change (spec §3.6, §5.5: begin and end are decided by the same predicate).
+ * invalidation window has: begin, zap each range, done zapping, run the change, end; or, with nothing to
+ * zap, only the change (spec §5.5: begin and end are decided by the same predicate).
  */
 final class ZapPlan {
     private final List<Memslot> slots = new ArrayList<>();
@@ -23,8 +23,8 @@ final class ZapPlan {
 
     /**
      * Runs the plan on {@code target}: with at least one zap, {@code begin}, the zaps with
-     * {@code filter}, {@code change}, {@code end} (also if {@code change} throws); else only
-     * {@code change}.
+     * {@code filter}, {@code zapsDone}, {@code change}, {@code end} (also if {@code change} throws); else
+     * only {@code change}.
      *
      * @return whether a window was opened
      */
@@ -38,6 +38,7 @@ final class ZapPlan {
             for (int i = 0; i < slots.size(); i++) {
                 target.zap(slots.get(i), ranges.get(i).start(), ranges.get(i).end(), filter);
             }
+            target.zapsDone();
             change.run();
         } finally {
             target.end();

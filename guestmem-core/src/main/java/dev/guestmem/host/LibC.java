@@ -224,7 +224,8 @@ final class LibC {
                 throw new IllegalStateException("fstat(" + fd + ") failed: errno " + errno(state));
             }
             return new FileStat(stat.get(ValueLayout.JAVA_LONG, STAT_SIZE_OFFSET),
-                    stat.get(ValueLayout.JAVA_LONG, STAT_BLKSIZE_OFFSET), stat.get(ValueLayout.JAVA_LONG, STAT_INO_OFFSET),
+                    stat.get(ValueLayout.JAVA_LONG, STAT_BLKSIZE_OFFSET),
+                    stat.get(ValueLayout.JAVA_LONG, STAT_INO_OFFSET),
                     stat.get(ValueLayout.JAVA_LONG, STAT_BLOCKS_OFFSET));
         } catch (IllegalStateException e) {
             throw e;

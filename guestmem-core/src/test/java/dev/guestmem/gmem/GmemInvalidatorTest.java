@@ -30,7 +30,8 @@ class GmemInvalidatorTest {
     }
 
     private List<String> punch(long start, long end) {
-        boolean opened = invalidator.invalidate(BOUND, start, end, ZapFilter.PRIVATE, () -> target.events.add("change"));
+        boolean opened = invalidator.invalidate(BOUND, start, end, ZapFilter.PRIVATE,
+                () -> target.events.add("change"));
         assertEquals(target.begins == 1, opened);
         assertTrue(target.closed());
         return target.events;
@@ -38,32 +39,32 @@ class GmemInvalidatorTest {
 
     @Test
     void aRangeInsideOneBindingZapsItsGfnsOnly() {
-        assertEquals(List.of("begin", "zap 1 0x101-0x103 PRIVATE", "change", "end"), punch(5, 7));
+        assertEquals(List.of("begin", "zap 1 0x101-0x103 PRIVATE", "done", "change", "end"), punch(5, 7));
     }
 
     @Test
     void aRangeStartingBeforeABindingIsClampedToItsFirstPage() {
         // Unclamped, base + start - pgoff = 0x100 + 2 - 4 would be 0xfe, below the slot.
-        assertEquals(List.of("begin", "zap 1 0x100-0x102 PRIVATE", "change", "end"), punch(2, 6));
+        assertEquals(List.of("begin", "zap 1 0x100-0x102 PRIVATE", "done", "change", "end"), punch(2, 6));
     }
 
     @Test
     void aRangeEndingAfterABindingIsClampedToItsLastPage() {
         // Unclamped, slot 1's zap would run to 0x100 + 12 - 4 = 0x108, over all of slot 2's gfns.
         invalidator.invalidate(List.of(SLOT1), 6, 12, ZapFilter.PRIVATE, () -> target.events.add("change"));
-        assertEquals(List.of("begin", "zap 1 0x102-0x104 PRIVATE", "change", "end"), target.events);
+        assertEquals(List.of("begin", "zap 1 0x102-0x104 PRIVATE", "done", "change", "end"), target.events);
     }
 
     @Test
     void aRangeAcrossTheBoundaryOfTwoBindingsSplitsAtIt() {
-        assertEquals(List.of("begin", "zap 1 0x102-0x104 PRIVATE", "zap 2 0x104-0x105 PRIVATE", "change", "end"),
-                punch(6, 9));
+        assertEquals(List.of("begin", "zap 1 0x102-0x104 PRIVATE", "zap 2 0x104-0x105 PRIVATE", "done", "change",
+                "end"), punch(6, 9));
     }
 
     @Test
     void aRangeSpanningTwoBindingsOfOneFileZapsEachWithinItsSlot() {
-        assertEquals(List.of("begin", "zap 1 0x100-0x104 PRIVATE", "zap 2 0x104-0x108 PRIVATE", "change", "end"),
-                punch(0, 16));
+        assertEquals(List.of("begin", "zap 1 0x100-0x104 PRIVATE", "zap 2 0x104-0x108 PRIVATE", "done", "change",
+                "end"), punch(0, 16));
     }
 
     @Test
@@ -77,8 +78,8 @@ class GmemInvalidatorTest {
 
     @Test
     void theWholeFileUpToAllOnesZapsEverySlotWhole() {
-        assertEquals(List.of("begin", "zap 1 0x100-0x104 PRIVATE", "zap 2 0x104-0x108 PRIVATE", "change", "end"),
-                punch(0, -1L));
+        assertEquals(List.of("begin", "zap 1 0x100-0x104 PRIVATE", "zap 2 0x104-0x108 PRIVATE", "done", "change",
+                "end"), punch(0, -1L));
     }
 
     @Test

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A fake MMU that records every call and checks the shape of every window as it happens: no zap outside
- * a window, no window inside a window, no empty or out-of-slot zap.
+ * A fake MMU that records every call and checks the shape of every window as it happens: begin, zaps,
+ * zapsDone, end; no zap outside a window, no window inside a window, no empty or out-of-slot zap.
  */
 final class RecordingTarget implements GmemInvalidationTarget {
     /** One recorded zap. */
@@ -21,6 +21,7 @@ final class RecordingTarget implements GmemInvalidationTarget {
     int begins;
     int ends;
     private boolean open;
+    private boolean zapsDone;
 
     @Override
     public void begin() {
@@ -32,7 +33,7 @@ final class RecordingTarget implements GmemInvalidationTarget {
 
     @Override
     public void zap(Memslot slot, long startGfn, long endGfn, ZapFilter filter) {
-        assertTrue(open, "zap outside a window");
+        assertTrue(open && !zapsDone, "zap outside a window, or after zapsDone");
         assertTrue(Long.compareUnsigned(startGfn, endGfn) < 0, "empty zap");
         assertTrue(slot.contains(startGfn) && slot.contains(endGfn - 1), "zap outside its slot: " + slot + " ["
                 + Long.toHexString(startGfn) + ", " + Long.toHexString(endGfn) + ")");
@@ -42,8 +43,19 @@ final class RecordingTarget implements GmemInvalidationTarget {
     }
 
     @Override
+    public void zapsDone() {
+        assertTrue(open, "zapsDone outside a window");
+        assertTrue(!zapsDone, "zapsDone twice in a window");
+        assertTrue(!events.isEmpty() && events.get(events.size() - 1).startsWith("zap "), "zapsDone without a zap");
+        zapsDone = true;
+        events.add("done");
+    }
+
+    @Override
     public void end() {
         assertTrue(open, "end without begin");
+        assertTrue(zapsDone, "end before zapsDone");
+        zapsDone = false;
         open = false;
         ends++;
         events.add("end");
