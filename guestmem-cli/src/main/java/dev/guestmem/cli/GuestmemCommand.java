@@ -1,5 +1,6 @@
 package dev.guestmem.cli;
 
+import dev.guestmem.kvm.KvmException;
 import dev.guestmem.trace.TraceException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,13 +14,14 @@ import picocli.CommandLine.Spec;
 
 /** {@code guestmem}: the command-line face of the engine. */
 @Command(name = "guestmem", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = "Replays guest-memory traces (.gmt) on the pure-Java KVM engine.",
-        subcommands = {RunCommand.class, TourCommand.class},
+        description = "Replays guest-memory traces (.gmt) on the pure-Java KVM engine, on the real KVM, or on both.",
+        subcommands = {RunCommand.class, TourCommand.class, FuzzCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:success",
-            "1:--check found output that differs from its .expected file",
-            "2:usage error: bad arguments, unreadable file, malformed trace, operation not implemented yet"})
+            "1:--check found output that differs from its .expected file; --backend both found a divergence",
+            "2:usage error: bad arguments, unreadable file, malformed trace, operation not implemented yet,",
+            "  /dev/kvm unusable or the kvm backend failed"})
 public final class GuestmemCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -63,6 +65,7 @@ public final class GuestmemCommand implements Callable<Integer> {
     static String describe(Throwable e) {
         return switch (e) {
             case TraceException t -> t.getMessage();
+            case KvmException k -> "guestmem: kvm backend: " + k.getMessage();
             case UncheckedIOException u -> describe(u.getCause());
             case NoSuchFileException n -> "guestmem: " + n.getFile() + ": no such file";
             case IOException io -> "guestmem: " + io.getMessage();

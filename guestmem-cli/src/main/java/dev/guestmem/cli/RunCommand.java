@@ -1,17 +1,17 @@
 package dev.guestmem.cli;
 
+import dev.guestmem.kvm.KvmException;
+import dev.guestmem.trace.ReplayListener;
 import dev.guestmem.trace.Trace;
 import dev.guestmem.trace.TraceException;
 import dev.guestmem.trace.TraceParser;
-import dev.guestmem.trace.TraceReplayer;
-import dev.guestmem.trace.VmFactory;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,6 +35,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     private ImplOption implOption;
 
+    @Mixin
+    private BackendOption backendOption;
+
     @Option(names = "--check",
             description = "Compare each trace's output with FILE.expected (same base name): print 'PASS FILE', "
                     + "or 'FAIL FILE' and a unified diff (exit status 1).")
@@ -43,9 +46,28 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Trace files (.gmt).")
     private List<Path> files;
 
+    private final Backends backends;
+
+    /** Replays on the engine and the real {@code /dev/kvm}. */
+    public RunCommand() {
+        this(Backends.system());
+    }
+
+    /** Replays with {@code backends}; tests put a deliberately different engine in the kernel's place. */
+    RunCommand(Backends backends) {
+        this.backends = backends;
+    }
+
     @Override
     public Integer call() {
-        TraceReplayer replayer = new TraceReplayer(VmFactory.engine(), implOption.impl());
+        Optional<String> problem = backends.problem(backendOption.choice());
+        if (problem.isPresent()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("guestmem: " + problem.get());
+            err.flush();
+            return ExitCode.USAGE;
+        }
+        TraceRunner replayer = backends.runner(backendOption.choice(), implOption.impl());
         int status = ExitCode.OK;
         for (Path file : files) {
             status = Math.max(status, runOne(replayer, file));
@@ -53,7 +75,7 @@ public final class RunCommand implements Callable<Integer> {
         return status;
     }
 
-    private int runOne(TraceReplayer replayer, Path file) {
+    private int runOne(TraceRunner replayer, Path file) {
         PrintWriter out = spec.commandLine().getOut();
         try {
             if (check) {
@@ -65,7 +87,10 @@ public final class RunCommand implements Callable<Integer> {
             Trace trace = TraceParser.parse(file);
             replayer.replay(trace, (op, result) -> out.println(result));
             return ExitCode.OK;
-        } catch (TraceException | IOException e) {
+        } catch (DivergenceException d) {
+            d.report().forEach(out::println);
+            return ExitCode.MISMATCH;
+        } catch (TraceException | IOException | KvmException e) {
             out.flush();
             PrintWriter err = spec.commandLine().getErr();
             err.println(GuestmemCommand.describe(e));
@@ -76,13 +101,13 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private int check(TraceReplayer replayer, Path file, PrintWriter out) throws IOException {
+    private int check(TraceRunner replayer, Path file, PrintWriter out) throws IOException {
         Path expectedFile = ExpectedOutput.pathFor(file);
         Trace trace = TraceParser.parse(file);
         List<String> expected = Files.readAllLines(expectedFile, StandardCharsets.UTF_8);
-        List<String> actual = replayer.replay(trace);
+        List<String> actual = replayer.replay(trace, ReplayListener.none());
         List<String> diff = ExpectedOutput.unifiedDiff(expectedFile.toString(), expected,
-                file + " (--impl " + replayer.memslotImpl().name().toLowerCase(Locale.ROOT) + ")", actual);
+                file + " (" + replayer.label() + ")", actual);
         if (diff.isEmpty()) {
             out.println("PASS " + file);
             return ExitCode.OK;

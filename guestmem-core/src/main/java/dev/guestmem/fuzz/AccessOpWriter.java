@@ -1,0 +1,98 @@
+package dev.guestmem.fuzz;
+
+import static dev.guestmem.fuzz.GpaChoices.PAGE;
+
+import dev.guestmem.trace.OpKind;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Guest accesses ({@code w}, {@code r}): mostly into layouts the generator asked for (whether or not the
+ * kernel accepted them, or they were moved or deleted since), some just beside one, some anywhere near
+ * an anchor. Always 8-byte aligned (the parser's rule), below 4 GiB (ACCESSES_BELOW_4GIB), outside the
+ * reserved window (RESERVED_GPAS) and away from slots over unmapped memory (NO_ACCESS_TO_UNMAPPED). There
+ * are no "bad" accesses: where one lands decides its result.
+ */
+final class AccessOpWriter implements OpWriter {
+    private static final int ATTEMPTS = 16;
+    /** Where the last-resort search for a usable gpa starts (between anchors), and its step. */
+    private static final long FALLBACK_START = 0x20000000L;
+    private static final long FALLBACK_STEP = 0x100000L;
+
+    private final FuzzState state;
+    private final Dice dice;
+    private final GpaChoices gpas;
+
+    AccessOpWriter(FuzzState state, Dice dice) {
+        this.state = state;
+        this.dice = dice;
+        this.gpas = new GpaChoices(dice);
+    }
+
+    @Override
+    public Set<OpKind> kinds() {
+        return Set.of(OpKind.GUEST_WRITE, OpKind.GUEST_READ);
+    }
+
+    @Override
+    public boolean canWrite(OpKind kind) {
+        return true;
+    }
+
+    @Override
+    public String write(OpKind kind, boolean bad) {
+        long gpa = target();
+        return kind == OpKind.GUEST_WRITE
+                ? "w " + Lines.hex(gpa) + " " + Lines.hex(Values.any(dice))
+                : "r " + Lines.hex(gpa);
+    }
+
+    /** A gpa no slot over an unmapped mapping may translate (rule NO_ACCESS_TO_UNMAPPED). */
+    private long target() {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            long gpa = candidate();
+            if (!state.reachesUnmapped(gpa)) {
+                return gpa;
+            }
+        }
+        // Generated slots are small and few: some page past the low anchors is free of them.
+        for (long gpa = FALLBACK_START; gpa < ReservedForRunner.WINDOW_START; gpa += FALLBACK_STEP) {
+            if (!state.reachesUnmapped(gpa)) {
+                return gpa;
+            }
+        }
+        throw new IllegalStateException("no gpa below the reserved window is free of unmapped slots");
+    }
+
+    private long candidate() {
+        List<SlotPlan> live = state.slots().stream()
+                .filter(p -> Long.compareUnsigned(p.gpa(), ReservedForRunner.ACCESS_LIMIT) < 0).toList();
+        List<SlotPlan> history = state.history();
+        int roll = dice.below(100);
+        long gpa;
+        if (roll < 55 && !live.isEmpty()) {
+            gpa = inside(dice.pick(live));
+        } else if (roll < 70 && !history.isEmpty()) {
+            gpa = inside(recent(history)); // perhaps moved, deleted or never accepted
+        } else if (roll < 85 && !history.isEmpty()) {
+            SlotPlan p = recent(history);
+            gpa = dice.chance(0.5) ? p.gpa() - Long.BYTES : p.gpa() + p.size();
+        } else {
+            return gpas.access();
+        }
+        long aligned = gpa & -Long.BYTES;
+        return ReservedForRunner.isReachable(aligned) ? aligned : gpas.access();
+    }
+
+    /** One of the last few layouts asked for. */
+    private SlotPlan recent(List<SlotPlan> history) {
+        return history.get(history.size() - 1 - dice.below(Math.min(history.size(), 6)));
+    }
+
+    /** A word of {@code p}: often in its first, second or last page, so that stores and loads meet. */
+    private long inside(SlotPlan p) {
+        long last = p.pages() - 1;
+        long page = dice.chance(0.5) ? Math.min(last, dice.pick(0, 1, last)) : dice.between(0, last);
+        return p.gpa() + PAGE * page + Values.wordInPage(dice);
+    }
+}

@@ -1,0 +1,179 @@
+package dev.guestmem.fuzz;
+
+import dev.guestmem.host.HostMemory;
+import dev.guestmem.trace.GmemOperand;
+import dev.guestmem.trace.HvaOperand;
+import dev.guestmem.trace.Trace;
+import dev.guestmem.trace.TraceOp;
+import dev.guestmem.vm.VmType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Finds the first operation of a trace that breaks an {@link ExclusionRule}. It follows the trace's
+ * host mappings as the replayer binds them (a NAME is bound by an {@code mmap} that succeeds and unbound
+ * by one that fails) to know how large the mapping behind each NAME is and which slot requests lie over
+ * a mapping unmapped since. Independent of the generator, whose traces it checks, and usable on any
+ * trace.
+ */
+public final class RuleChecker {
+    /** Raw hvas in this page are never mapped: mmap_min_addr is at least one page. */
+    private static final long NEVER_MAPPED_PAGE_END = HostMemory.PAGE_SIZE;
+    /** fs.nr_open's default (and usual) maximum: no fd reaches it. */
+    static final long NEVER_OPEN_FD = 1L << 20;
+
+    /** A mapping a NAME was bound to: which one (bindings are numbered), and its size in whole pages. */
+    private record Binding(int id, long size) {
+    }
+
+    /** The gpa range of a slot request over mapping {@code binding}, accepted or not. */
+    private record SlotRange(long gpa, long size, int binding) {
+        boolean contains(long address) {
+            return Long.compareUnsigned(address - gpa, size) < 0;
+        }
+    }
+
+    private final Map<String, Binding> mappings = new HashMap<>();
+    private final List<SlotRange> slotRanges = new ArrayList<>();
+    private final Set<Integer> unmappedBindings = new HashSet<>();
+    private int bindings;
+    private boolean unmapped;
+
+    private RuleChecker() {
+    }
+
+    /** The first violation in {@code trace}, if any. */
+    public static Optional<RuleViolation> firstViolation(Trace trace) {
+        RuleChecker checker = new RuleChecker();
+        for (TraceOp op : trace.ops()) {
+            Optional<ExclusionRule> broken = checker.check(op);
+            if (broken.isPresent()) {
+                return Optional.of(new RuleViolation(broken.get(), op));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<ExclusionRule> check(TraceOp op) {
+        return Optional.ofNullable(switch (op) {
+            case TraceOp.VmLine v -> v.type() == VmType.DEFAULT ? null : ExclusionRule.DEFAULT_VM_ONLY;
+            case TraceOp.Mmap m -> mapped(m.name(), m.size());
+            case TraceOp.GmemMmap m -> mapped(m.name(), m.size());
+            case TraceOp.Munmap m -> {
+                unmapped = true;
+                Binding binding = mappings.get(m.name());
+                if (binding != null) {
+                    unmappedBindings.add(binding.id());
+                }
+                yield null;
+            }
+            case TraceOp.Madvise m -> hostRange(m.name(), m.offset(), m.length());
+            case TraceOp.Mprotect m -> hostRange(m.name(), m.offset(), m.length());
+            case TraceOp.HostWrite w -> hostAccess(w.hva());
+            case TraceOp.HostRead r -> hostAccess(r.hva());
+            case TraceOp.Region r -> region(true, r.slot(), r.flags(), r.guestPhysAddr(), r.memorySize(), r.hva());
+            case TraceOp.Region2 r -> {
+                ExclusionRule broken = region(false, r.slot(), r.flags(), r.guestPhysAddr(), r.memorySize(), r.hva());
+                yield broken != null ? broken : gmemFd(r.gmem());
+            }
+            case TraceOp.GuestWrite w -> guestAccess(w.gpa());
+            case TraceOp.GuestRead r -> guestAccess(r.gpa());
+            case TraceOp.EnableCap _, TraceOp.DirtyLog _, TraceOp.ClearLog _, TraceOp.Attrs _, TraceOp.Gmem _,
+                    TraceOp.Fstat _, TraceOp.Close _ -> null;
+            case TraceOp.Fallocate f -> gmemFd(f.gmem());
+        });
+    }
+
+    /** Binds or unbinds {@code name} as {@link HostMemory#mmap} would. */
+    private ExclusionRule mapped(String name, long size) {
+        long pages = (size + HostMemory.PAGE_SIZE - 1) & -HostMemory.PAGE_SIZE;
+        boolean succeeds = size != 0 && pages != 0 && Long.compareUnsigned(pages, HostMemory.TASK_SIZE) <= 0;
+        if (succeeds) {
+            mappings.put(name, new Binding(bindings++, pages));
+        } else {
+            mappings.remove(name);
+        }
+        return unmapped ? ExclusionRule.NO_MMAP_AFTER_MUNMAP : null;
+    }
+
+    /** madvise/mprotect: a misaligned offset is refused and an empty range does nothing. */
+    private ExclusionRule hostRange(String name, long offset, long length) {
+        if ((offset & (HostMemory.PAGE_SIZE - 1)) != 0 || length == 0) {
+            return null;
+        }
+        long pages = (length + HostMemory.PAGE_SIZE - 1) & -HostMemory.PAGE_SIZE;
+        return pages != 0 && inMapping(name, offset, pages) ? null : ExclusionRule.HVA_IN_MAPPING;
+    }
+
+    private ExclusionRule hostAccess(HvaOperand hva) {
+        return switch (hva) {
+            case HvaOperand.Named n -> inMapping(n.name(), n.offset(), Long.BYTES) ? null : ExclusionRule.HVA_IN_MAPPING;
+            case HvaOperand.Address a -> inNeverMappedPage(a.value(), Long.BYTES)
+                    || Long.compareUnsigned(a.value(), HostMemory.TASK_SIZE) >= 0
+                    ? null : ExclusionRule.RAW_HVAS_NEVER_MAPPED;
+        };
+    }
+
+    /**
+     * The slot id is never used; other rules bind only requests that could create or change a slot: a
+     * deletion maps nothing, and a request the argument checks refuse touches nothing.
+     */
+    private ExclusionRule region(boolean v1, int slot, int flags, long gpa, long size, HvaOperand hva) {
+        if (ReservedForRunner.isReservedSlot(slot)) {
+            return ExclusionRule.RESERVED_SLOT;
+        }
+        if (size == 0 || ArgumentChecks.refused(v1, slot, flags, gpa, size, hva)) {
+            return null;
+        }
+        if (ReservedForRunner.meetsWindow(gpa, size)) {
+            return ExclusionRule.RESERVED_GPAS;
+        }
+        return switch (hva) {
+            case HvaOperand.Named n -> {
+                if (!inMapping(n.name(), n.offset(), size)) {
+                    yield ExclusionRule.HVA_IN_MAPPING;
+                }
+                slotRanges.add(new SlotRange(gpa, size, mappings.get(n.name()).id()));
+                yield null;
+            }
+            case HvaOperand.Address a -> inNeverMappedPage(a.value(), size) ? null : ExclusionRule.RAW_HVAS_NEVER_MAPPED;
+        };
+    }
+
+    private static ExclusionRule gmemFd(GmemOperand gmem) {
+        return switch (gmem) {
+            case GmemOperand.Named _ -> null;
+            case GmemOperand.Fd f -> f.fd() < 0 || f.fd() >= NEVER_OPEN_FD ? null : ExclusionRule.RAW_FDS_NEVER_OPEN;
+        };
+    }
+
+    /** Where a guest access may go; a slot request over a mapping unmapped since may exist, so not there. */
+    private ExclusionRule guestAccess(long gpa) {
+        if (Long.compareUnsigned(gpa, ReservedForRunner.ACCESS_LIMIT) >= 0) {
+            return ExclusionRule.ACCESSES_BELOW_4GIB;
+        }
+        if (!ReservedForRunner.isReachable(gpa)) {
+            return ExclusionRule.RESERVED_GPAS;
+        }
+        boolean stale = slotRanges.stream().anyMatch(r -> unmappedBindings.contains(r.binding()) && r.contains(gpa));
+        return stale ? ExclusionRule.NO_ACCESS_TO_UNMAPPED : null;
+    }
+
+    /** Whether {@code [hva, hva + length)} lies in the first page, which is never mapped. */
+    private static boolean inNeverMappedPage(long hva, long length) {
+        return Long.compareUnsigned(hva, NEVER_MAPPED_PAGE_END) <= 0
+                && Long.compareUnsigned(length, NEVER_MAPPED_PAGE_END - hva) <= 0;
+    }
+
+    /** Whether {@code [offset, offset + length)} lies inside the mapping bound to {@code name}. */
+    private boolean inMapping(String name, long offset, long length) {
+        Binding binding = mappings.get(name);
+        return binding != null && Long.compareUnsigned(offset, binding.size()) <= 0
+                && Long.compareUnsigned(length, binding.size() - offset) <= 0;
+    }
+}

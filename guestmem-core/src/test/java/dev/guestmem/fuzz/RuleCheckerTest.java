@@ -1,0 +1,101 @@
+package dev.guestmem.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.guestmem.trace.TraceParser;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Each exclusion rule is found where it is broken, and only there. */
+class RuleCheckerTest {
+    private static Optional<ExclusionRule> broken(String text) {
+        return RuleChecker.firstViolation(TraceParser.parse("t.gmt", text)).map(RuleViolation::rule);
+    }
+
+    private static void breaks(ExclusionRule rule, String text) {
+        assertEquals(Optional.of(rule), broken(text), text);
+    }
+
+    private static void keeps(String text) {
+        assertEquals(Optional.empty(), broken(text), text);
+    }
+
+    @Test
+    void reservedSlotIdInAnyAddressSpaceAndAnyRequest() {
+        breaks(ExclusionRule.RESERVED_SLOT, "mmap a 0x1000\nregion 32763 0 0 0x1000 a\n");
+        breaks(ExclusionRule.RESERVED_SLOT, "region 32763 0 0 0 0\n");
+        breaks(ExclusionRule.RESERVED_SLOT, "region2 98299 0 0 0x1000 0 -1 0\n");
+        keeps("mmap a 0x1000\nregion 32762 0 0 0x1000 a\nregion 32764 0 0 0x1000 a\n");
+    }
+
+    @Test
+    void reservedWindowForSlotsThatCouldExistAndForAccesses() {
+        breaks(ExclusionRule.RESERVED_GPAS, "mmap a 0x2000\nregion 1 0 0xffcff000 0x2000 a\n");
+        breaks(ExclusionRule.RESERVED_GPAS, "mmap a 0x1000\nregion 1 0 0xffe07000 0x1000 a\n");
+        breaks(ExclusionRule.RESERVED_GPAS, "r 0xffd00000\n");
+        breaks(ExclusionRule.RESERVED_GPAS, "w 0xffe07ff8 1\n");
+        keeps("mmap a 0x1000\nregion 1 0 0xffcff000 0x1000 a\nregion 2 0 0xffe08000 0x1000 a\nr 0xffcffff8\n"
+                + "r 0xffe08000\n");
+        // Refused by the argument checks before any slot exists: misaligned, wrapping, too many pages.
+        keeps("mmap a 0x1000\nregion 1 0 0xffd00800 0x1000 a\nregion 1 0 0xffffffffffff0000 0x20000 a\n"
+                + "region 1 0 0 0x80000000000 0\nregion 1 0 0xffd00000 0 a\n");
+    }
+
+    @Test
+    void accessesBelowFourGib() {
+        breaks(ExclusionRule.ACCESSES_BELOW_4GIB, "r 0x100000000\n");
+        keeps("w 0xfffffff8 1\n");
+    }
+
+    @Test
+    void defaultVmOnly() {
+        breaks(ExclusionRule.DEFAULT_VM_ONLY, "vm sw-protected\n");
+        keeps("vm default\nr 0\n");
+    }
+
+    @Test
+    void noAccessThroughASlotOverAnUnmappedMapping() {
+        String setUp = "mmap a 0x2000\nmmap b 0x1000\nregion 1 0 0x100000 0x2000 a\nregion 2 0 0x200000 0x1000 b\n";
+        breaks(ExclusionRule.NO_ACCESS_TO_UNMAPPED, setUp + "munmap a\nr 0x101ff8\n");
+        // A slot asked for after the munmap over the stale name reaches the hole too.
+        breaks(ExclusionRule.NO_ACCESS_TO_UNMAPPED, setUp + "munmap b\nregion 3 0 0x300000 0x1000 b\nw 0x300000 1\n");
+        keeps(setUp + "munmap a\nr 0x200000\nr 0x102000\nr 0xff8\n");
+        // A rebound name is another mapping: unmapping it leaves slots over the old one alone.
+        keeps("mmap a 0x1000\nregion 1 0 0x100000 0x1000 a\nmmap a 0x1000\nmunmap a\nr 0x100000\n");
+    }
+
+    @Test
+    void noMmapAfterAMunmap() {
+        breaks(ExclusionRule.NO_MMAP_AFTER_MUNMAP, "mmap a 0x1000\nmunmap a\nmmap b 0x1000\n");
+        breaks(ExclusionRule.NO_MMAP_AFTER_MUNMAP, "mmap a 0x1000\nmunmap a\ngmem g 0x1000 1\ngmem-mmap m g 0x1000\n");
+        keeps("mmap a 0x1000\nmmap b 0x1000\nmunmap a\n");
+    }
+
+    @Test
+    void hvaRangesStayInTheirMapping() {
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x2000\nregion 1 0 0 0x3000 a\n");
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x2000\nregion 1 0 0 0x1000 a+0x2000\n");
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x2000\nmadvise a 0x1000 0x1001 dontneed\n");
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x2000\nmprotect a 0 0x3000 ro\n");
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x2000\nhw a+0x1ff9 1\n");
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x1000\nmmap a 0\nhr a\n");
+        // The mapping is whole pages; misaligned and empty requests are refused or do nothing.
+        keeps("mmap a 0x1800\nregion 1 0 0 0x2000 a\nregion 2 0 0x10000 0x1000 a+0x1\nmadvise a 0x1000 0x1000 dontneed\n"
+                + "mprotect a 0x800 0x9000 ro\nmadvise a 0x1000 0 dontneed\nhr a+0x1ff8\nregion 1 0 0 0 a+0x5000\n");
+    }
+
+    @Test
+    void rawHvasNeverMapped() {
+        breaks(ExclusionRule.RAW_HVAS_NEVER_MAPPED, "region 1 0 0 0x2000 0\n");
+        breaks(ExclusionRule.RAW_HVAS_NEVER_MAPPED, "region 1 0 0 0x1000 0x7fffffffe000\n");
+        breaks(ExclusionRule.RAW_HVAS_NEVER_MAPPED, "hr 0x7f0000000000\n");
+        keeps("region 1 0 0 0x1000 0\nregion 2 0 0x1000 0x2000 0x7ffffffff000\nregion 3 0 0x4000 0x1000 0x10\n"
+                + "hr 0xff8\nhw 0xffff800000000000 1\n");
+    }
+
+    @Test
+    void rawGuestMemfdsNeverOpen() {
+        breaks(ExclusionRule.RAW_FDS_NEVER_OPEN, "region2 1 4 0 0x1000 0 3 0\n");
+        keeps("region2 1 4 0 0x1000 0 -1 0\nregion2 1 4 0 0x1000 0 1048576 0\n");
+    }
+}
