@@ -1,5 +1,7 @@
 package dev.guestmem.cli;
 
+import java.util.Locale;
+
 /** The values of {@code --backend}. */
 public enum BackendChoice {
     /** The pure-Java engine. */
@@ -11,6 +13,6 @@ public enum BackendChoice {
 
     /** The name as typed on the command line. */
     String optionValue() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

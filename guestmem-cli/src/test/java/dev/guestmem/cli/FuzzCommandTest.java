@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,8 +55,7 @@ class FuzzCommandTest {
     void badNumbersAreUsageErrors() {
         for (List<String> args : List.of(List.of("--ops", "-1"), List.of("--bad-ratio", "1.5"),
                 List.of("--bad-ratio", "-0.1"), List.of("--seed", "x"))) {
-            CliRun run = CliRun.of(java.util.stream.Stream.concat(java.util.stream.Stream.of("fuzz"), args.stream())
-                    .toArray(String[]::new));
+            CliRun run = CliRun.of(Stream.concat(Stream.of("fuzz"), args.stream()).toArray(String[]::new));
             assertEquals(ExitCode.USAGE, run.exitCode(), args.toString());
             assertTrue(run.err().contains(args.get(0)), run.err());
             assertEquals("", run.out());

@@ -15,10 +15,7 @@ import java.util.Set;
  * {@code munmap} (NO_MMAP_AFTER_MUNMAP).
  */
 final class HostOpWriter implements OpWriter {
-    /**
-     * Mapping sizes stay below 1 MiB. Small holes also keep the JVM's own mappings (thread stacks of 1 MiB,
-     * malloc arenas) from filling a hole that a stale memslot still points at while a trace runs.
-     */
+    /** Mapping sizes, in pages: below 1 MiB, so that a trace has several and touches little memory. */
     private static final long[] MAPPING_PAGES = {1, 2, 3, 4, 8, 16, 32, 64, 128, 255};
     /** Sizes {@link HostMemory#mmap} refuses: 0 (EINVAL), past the user address space, wrapping (ENOMEM). */
     private static final long[] BAD_MAPPING_SIZES = {0, HostMemory.TASK_SIZE + PAGE, -1L};

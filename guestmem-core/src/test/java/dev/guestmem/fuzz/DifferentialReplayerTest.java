@@ -13,6 +13,7 @@ import dev.guestmem.trace.TraceNotImplementedException;
 import dev.guestmem.trace.TraceParser;
 import dev.guestmem.trace.TraceUsageException;
 import dev.guestmem.vm.EngineVm;
+import dev.guestmem.vm.VmType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,7 @@ class DifferentialReplayerTest {
      * instead of {@code mmio}, and a slot request overlapping it is {@code EEXIST}.
      */
     static Backend hiddenSlotEngine() {
-        return new Backend("planted", (HostMemory host, dev.guestmem.vm.VmType type, MemslotImpl impl) -> {
+        return new Backend("planted", (HostMemory host, VmType type, MemslotImpl impl) -> {
             EngineVm vm = new EngineVm(host, type, impl);
             long hva = host.mmap(HostMemory.PAGE_SIZE);
             host.write64(hva, PLANTED);

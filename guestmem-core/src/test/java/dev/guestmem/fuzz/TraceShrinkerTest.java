@@ -7,6 +7,7 @@ import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.trace.Trace;
 import dev.guestmem.trace.TraceParser;
 import dev.guestmem.trace.TraceUsageException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
@@ -30,7 +31,7 @@ class TraceShrinkerTest {
     void shrinksAGeneratedDivergenceToAFewLines() {
         DifferentialReplayer replayer = new DifferentialReplayer(Backend.engine(),
                 DifferentialReplayerTest.hiddenSlotEngine(), MemslotImpl.TREE);
-        List<String> trace = new java.util.ArrayList<>(TraceGenerator.lines(3, FuzzOptions.replayable(40, 0.2)));
+        List<String> trace = new ArrayList<>(TraceGenerator.lines(3, FuzzOptions.replayable(40, 0.2)));
         trace.add(20, "r " + Lines.hex(DifferentialReplayerTest.HIDDEN_GPA));
         Predicate<List<String>> diverges = lines -> {
             try {

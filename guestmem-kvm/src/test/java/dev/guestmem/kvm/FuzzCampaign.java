@@ -15,6 +15,7 @@ import dev.guestmem.trace.TraceUsageException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.LongFunction;
 import java.util.stream.Collectors;
 
@@ -28,7 +29,7 @@ final class FuzzCampaign {
             List<String> minimal, Comparison.Divergence minimalDivergence, String firstName, String secondName) {
         String describe() {
             return "seed " + seed + " (--ops " + options.ops() + " --bad-ratio " + options.badRatio() + ", --impl "
-                    + impl.name().toLowerCase(java.util.Locale.ROOT) + "): line " + divergence.op().source().line()
+                    + impl.name().toLowerCase(Locale.ROOT) + "): line " + divergence.op().source().line()
                     + " '" + divergence.op().source().text() + "': " + firstName + ": " + divergence.first() + ", "
                     + secondName + ": " + divergence.second() + "\n  minimal trace:\n"
                     + minimal.stream().map(l -> "    " + l).collect(Collectors.joining("\n"))
