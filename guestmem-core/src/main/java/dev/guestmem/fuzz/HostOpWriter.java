@@ -15,8 +15,8 @@ import java.util.Set;
  * {@code munmap} (NO_MMAP_AFTER_MUNMAP).
  */
 final class HostOpWriter implements OpWriter {
-    /** Mapping sizes, in pages: below 1 MiB, so that a trace has several and touches little memory. */
-    private static final long[] MAPPING_PAGES = {1, 2, 3, 4, 8, 16, 32, 64, 128, 255};
+    /** Mapping sizes, in pages, up to 4 MiB: room for 2 MiB huge pages (madvise hugepage), little touched. */
+    private static final long[] MAPPING_PAGES = {1, 2, 3, 4, 8, 16, 32, 64, 128, 255, 512, 1024};
     /** Sizes {@link HostMemory#mmap} refuses: 0 (EINVAL), past the user address space, wrapping (ENOMEM). */
     private static final long[] BAD_MAPPING_SIZES = {0, HostMemory.TASK_SIZE + PAGE, -1L};
     /** Raw host addresses no mapping can have: the never-mapped first page, the kernel half. */
