@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import java.util.function.LongUnaryOperator;
 import java.util.function.UnaryOperator;
 
 /**
@@ -79,6 +81,7 @@ public final class HostMemory implements AutoCloseable {
     private final ReentrantLock addressSpaceLock = new ReentrantLock();
     private final AreaRegistry areas = new AreaRegistry();
     private final WrittenPages written = new WrittenPages();
+    private final Reservations reservations = new Reservations();
     private final InvalidationNotifier notifier = new InvalidationNotifier();
     private final Srcu srcu = new Srcu();
     /** Guarded by {@link #addressSpaceLock}. */
@@ -126,7 +129,8 @@ public final class HostMemory implements AutoCloseable {
                 throw new IllegalStateException("host memory is closed");
             }
             // Granting access: the memory exists before anyone can find it in the registry.
-            long hva = LibC.mmapAnonymous(aligned, READ_WRITE);
+            long hva = mapReusingReservation(aligned, at -> LibC.mmapAnonymousAt(at, aligned, READ_WRITE),
+                    () -> LibC.mmapAnonymous(aligned, READ_WRITE));
             if (hva < 0) {
                 return hva;
             }
@@ -171,7 +175,8 @@ public final class HostMemory implements AutoCloseable {
                 throw new IllegalStateException("host memory is closed");
             }
             // Granting access, as for mmap: the memory exists before anyone can find it in the registry.
-            long hva = LibC.mmapShared(fd, aligned, READ_WRITE);
+            long hva = mapReusingReservation(aligned, at -> LibC.mmapSharedAt(at, fd, aligned, READ_WRITE),
+                    () -> LibC.mmapShared(fd, aligned, READ_WRITE));
             if (hva < 0) {
                 return hva;
             }
@@ -188,7 +193,9 @@ public final class HostMemory implements AutoCloseable {
     /**
      * {@code munmap}: removes every page of ours in {@code [hva, hva + length)} (length rounded up to
      * pages); pages that are not mapped are ignored, as in Linux. Mappings cut by the range keep their
-     * other parts. Clears the written state of the removed pages.
+     * other parts. Clears the written state of the removed pages. The addresses stay reserved
+     * ({@code PROT_NONE}) rather than becoming a hole the JVM could reuse, and later {@link #mmap} calls
+     * reuse them; for guests and for this object they are unmapped.
      *
      * @return 0, {@code EINVAL} (hva not page aligned, length 0, or the range leaves the user address
      *         space), or the errno of a failed system call
@@ -223,7 +230,7 @@ public final class HostMemory implements AutoCloseable {
             srcu.synchronize();
             for (long[] run : runs) {
                 written.clear(run[0], run[1]);
-                int rc = LibC.munmap(run[0], run[1] - run[0]);
+                int rc = release(run[0], run[1]);
                 if (rc < 0 && error == 0) {
                     error = -rc;
                 }
@@ -232,6 +239,33 @@ public final class HostMemory implements AutoCloseable {
             notifier.end(start, end, InvalidationCause.UNMAP);
         }
         return error;
+    }
+
+    /**
+     * Gives up the pages of {@code [start, end)} but keeps the addresses: the range becomes an
+     * inaccessible reservation instead of a hole, because a memslot may still point there and a real
+     * hole could be filled by the JVM's own memory (a guest of the real KVM would then write into it).
+     * Falls back to a real {@code munmap} if the reservation cannot be made.
+     */
+    private int release(long start, long end) {
+        if (!closed && LibC.reserve(start, end - start) == start) {
+            reservations.add(start, end);
+            return 0;
+        }
+        return LibC.munmap(start, end - start);
+    }
+
+    /** Maps into a reserved range when one is long enough ({@code fixed}), else where the kernel likes. */
+    private long mapReusingReservation(long length, LongUnaryOperator fixed, LongSupplier anywhere) {
+        long reserved = reservations.take(length);
+        if (reserved >= 0) {
+            long hva = fixed.applyAsLong(reserved);
+            if (hva == reserved) {
+                return hva;
+            }
+            reservations.add(reserved, reserved + length);
+        }
+        return anywhere.getAsLong();
     }
 
     /**
@@ -369,6 +403,9 @@ public final class HostMemory implements AutoCloseable {
             closed = true;
             for (long[] run : areas.coveredRuns(0, TASK_SIZE)) {
                 unmapLocked(run[0], run[1]);
+            }
+            for (long[] range : reservations.drain()) {
+                LibC.munmap(range[0], range[1] - range[0]);
             }
         } finally {
             addressSpaceLock.unlock();

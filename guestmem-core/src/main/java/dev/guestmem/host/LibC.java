@@ -3,13 +3,9 @@ package dev.guestmem.host;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * Raw Linux x86-64 memory-management system calls, and the memfd file calls behind {@link MemfdFile},
@@ -22,10 +18,12 @@ import java.lang.invoke.VarHandle;
  */
 @SuppressWarnings("restricted") // downcalls are the purpose of this class; enabled with --enable-native-access
 final class LibC {
+    static final int PROT_NONE = 0x0;
     static final int PROT_READ = 0x1;
     static final int PROT_WRITE = 0x2;
     static final int MAP_SHARED = 0x01;
     static final int MAP_PRIVATE = 0x02;
+    static final int MAP_FIXED = 0x10;
     static final int MAP_ANONYMOUS = 0x20;
     static final int MAP_NORESERVE = 0x4000;
     /** {@code memfd_create} flags: close-on-exec, and allow seals (to fix the size for good). */
@@ -44,12 +42,6 @@ final class LibC {
     private static final long STAT_BLOCKS_OFFSET = 64;
     /** {@code _SC_PAGESIZE} on Linux. */
     private static final int SC_PAGESIZE = 30;
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
     private static final MethodHandle MMAP = downcall("mmap", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
@@ -83,7 +75,7 @@ final class LibC {
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     // long sysconf(int name): no errno needed
-    private static final MethodHandle SYSCONF = LINKER.downcallHandle(LIBC.find("sysconf").orElseThrow(),
+    private static final MethodHandle SYSCONF = Syscall.plainDowncall("sysconf",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
     private LibC() {
@@ -94,11 +86,7 @@ final class LibC {
      * same integer register as a long, and this keeps the hot paths free of MemorySegment wrappers.
      */
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = CAPTURE_ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(
-                () -> new UnsatisfiedLinkError("libc has no " + name)), descriptor, options);
+        return Syscall.downcall(name, descriptor, extra);
     }
 
     /** The kernel's page size. */
@@ -112,102 +100,80 @@ final class LibC {
 
     /** Anonymous private {@code MAP_NORESERVE} mapping of {@code length} bytes: its address or -errno. */
     static long mmapAnonymous(long length, int prot) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            long result = (long) MMAP.invokeExact(state, 0L, length, prot,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
-            return result == -1L ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("mmap downcall failed", t);
-        }
+        return mmap(0L, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
+    }
+
+    /**
+     * The same, replacing whatever was at {@code address} ({@code MAP_FIXED}); only for ranges that
+     * {@link HostMemory} holds (its own mappings or reservations).
+     */
+    static long mmapAnonymousAt(long address, long length, int prot) {
+        return mmap(address, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1);
+    }
+
+    /**
+     * Replaces {@code [address, address + length)} by an inaccessible reservation
+     * ({@code PROT_NONE}, {@code MAP_FIXED}): the pages are gone as after {@code munmap}, but the
+     * addresses stay ours, so nothing else in the process can be mapped where a stale memslot points.
+     */
+    static long reserve(long address, long length) {
+        return mmapAnonymousAt(address, length, PROT_NONE);
     }
 
     /** {@code mmap(NULL, length, prot, MAP_SHARED, fd, 0)}: the address or -errno. */
     static long mmapShared(int fd, long length, int prot) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            long result = (long) MMAP.invokeExact(state, 0L, length, prot, MAP_SHARED, fd, 0L);
-            return result == -1L ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("mmap downcall failed", t);
-        }
+        return mmap(0L, length, prot, MAP_SHARED, fd);
+    }
+
+    /** {@link #mmapShared} at a range {@link HostMemory} holds ({@code MAP_FIXED}). */
+    static long mmapSharedAt(long address, int fd, long length, int prot) {
+        return mmap(address, length, prot, MAP_SHARED | MAP_FIXED, fd);
+    }
+
+    /** {@code mmap(address, length, prot, flags, fd, 0)}: the address or -errno. */
+    private static long mmap(long address, long length, int prot, int flags, int fd) {
+        return Syscall.call("mmap", (errno, arena) -> (long) MMAP.invokeExact(errno, address, length, prot, flags,
+                fd, 0L));
     }
 
     /** {@code munmap}: 0 or -errno. */
     static int munmap(long address, long length) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) MUNMAP.invokeExact(state, address, length);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("munmap downcall failed", t);
-        }
+        return (int) Syscall.call("munmap", (errno, arena) -> (int) MUNMAP.invokeExact(errno, address, length));
     }
 
     /** {@code madvise}: 0 or -errno. */
     static int madvise(long address, long length, int advice) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) MADVISE.invokeExact(state, address, length, advice);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("madvise downcall failed", t);
-        }
+        return (int) Syscall.call("madvise", (errno, arena) ->
+                (int) MADVISE.invokeExact(errno, address, length, advice));
     }
 
     /** {@code mprotect}: 0 or -errno. */
     static int mprotect(long address, long length, int prot) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) MPROTECT.invokeExact(state, address, length, prot);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("mprotect downcall failed", t);
-        }
+        return (int) Syscall.call("mprotect", (errno, arena) ->
+                (int) MPROTECT.invokeExact(errno, address, length, prot));
     }
 
     /** {@code memfd_create(name, flags)}: the fd or -errno. */
     static int memfdCreate(String name, int flags) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) MEMFD_CREATE.invokeExact(state, arena.allocateFrom(name), flags);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("memfd_create downcall failed", t);
-        }
+        return (int) Syscall.call("memfd_create", (errno, arena) ->
+                (int) MEMFD_CREATE.invokeExact(errno, arena.allocateFrom(name), flags));
     }
 
     /** {@code ftruncate}: 0 or -errno. */
     static int ftruncate(int fd, long length) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) FTRUNCATE.invokeExact(state, fd, length);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("ftruncate downcall failed", t);
-        }
+        return (int) Syscall.call("ftruncate", (errno, arena) -> (int) FTRUNCATE.invokeExact(errno, fd, length));
     }
 
     /** {@code fcntl(fd, F_ADD_SEALS, seals)}: 0 or -errno. */
     static int addSeals(int fd, int seals) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) FCNTL_INT.invokeExact(state, fd, F_ADD_SEALS, seals);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("fcntl downcall failed", t);
-        }
+        return (int) Syscall.call("fcntl", (errno, arena) ->
+                (int) FCNTL_INT.invokeExact(errno, fd, F_ADD_SEALS, seals));
     }
 
     /** {@code fallocate}: 0 or -errno. */
     static int fallocate(int fd, int mode, long offset, long length) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) FALLOCATE.invokeExact(state, fd, mode, offset, length);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("fallocate downcall failed", t);
-        }
+        return (int) Syscall.call("fallocate", (errno, arena) ->
+                (int) FALLOCATE.invokeExact(errno, fd, mode, offset, length));
     }
 
     /**
@@ -217,35 +183,20 @@ final class LibC {
      */
     static FileStat fstat(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
             MemorySegment stat = arena.allocate(STAT_SIZE, Long.BYTES);
-            int result = (int) FSTAT.invokeExact(state, fd, stat);
-            if (result == -1) {
-                throw new IllegalStateException("fstat(" + fd + ") failed: errno " + errno(state));
+            long result = Syscall.call("fstat", (errno, scratch) -> (int) FSTAT.invokeExact(errno, fd, stat));
+            if (result < 0) {
+                throw new IllegalStateException("fstat(" + fd + ") failed: errno " + -result);
             }
             return new FileStat(stat.get(ValueLayout.JAVA_LONG, STAT_SIZE_OFFSET),
                     stat.get(ValueLayout.JAVA_LONG, STAT_BLKSIZE_OFFSET),
                     stat.get(ValueLayout.JAVA_LONG, STAT_INO_OFFSET),
                     stat.get(ValueLayout.JAVA_LONG, STAT_BLOCKS_OFFSET));
-        } catch (IllegalStateException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("fstat downcall failed", t);
         }
     }
 
     /** {@code close}: 0 or -errno. */
     static int close(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int result = (int) CLOSE.invokeExact(state, fd);
-            return result == -1 ? -errno(state) : result;
-        } catch (Throwable t) {
-            throw new AssertionError("close downcall failed", t);
-        }
-    }
-
-    private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return (int) Syscall.call("close", (errno, arena) -> (int) CLOSE.invokeExact(errno, fd));
     }
 }
