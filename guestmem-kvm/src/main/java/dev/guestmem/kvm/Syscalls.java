@@ -1,15 +1,12 @@
 package dev.guestmem.kvm;
 
+import dev.guestmem.host.Syscall;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * The libc calls the KVM backend makes, through the foreign-function API: {@code open}, {@code close},
@@ -34,12 +31,6 @@ final class Syscalls {
     /** {@code offsetof(struct stat, st_size)} on x86-64 glibc, measured with gcc. */
     static final long STAT_ST_SIZE_OFFSET = 48;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     /* ioctl and open are variadic in C: the arguments after the second must be passed as variadic
      * arguments, or the x86-64 ABI's vector-register count (AL) is left undefined. */
     private static final Linker.Option AFTER_TWO_FIXED = Linker.Option.firstVariadicArg(2);
@@ -74,103 +65,57 @@ final class Syscalls {
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = CAPTURE_ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(
-                () -> new UnsatisfiedLinkError("libc has no " + name)), descriptor, options);
+        return Syscall.downcall(name, descriptor, extra);
     }
 
     /** {@code open(path, flags)}: an fd or -errno. */
     static int open(String path, int flags) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0);
-            return fd < 0 ? -errno(state) : fd;
-        } catch (Throwable t) {
-            throw new AssertionError("open downcall failed", t);
-        }
+        return (int) Syscall.call("open", (errno, arena) ->
+                (int) OPEN.invokeExact(errno, arena.allocateFrom(path), flags, 0));
     }
 
     /** {@code close(fd)}: 0 or -errno. */
     static int close(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int rc = (int) CLOSE.invokeExact(state, fd);
-            return rc < 0 ? -errno(state) : rc;
-        } catch (Throwable t) {
-            throw new AssertionError("close downcall failed", t);
-        }
+        return (int) Syscall.call("close", (errno, arena) ->
+                (int) CLOSE.invokeExact(errno, fd));
     }
 
     /** {@code ioctl(fd, request, arg)} with a pointer argument: the result or -errno. */
     static int ioctl(int fd, long request, MemorySegment arg) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int rc = (int) IOCTL_POINTER.invokeExact(state, fd, request, arg);
-            return rc == -1 ? -errno(state) : rc;
-        } catch (Throwable t) {
-            throw new AssertionError("ioctl downcall failed", t);
-        }
+        return (int) Syscall.call("ioctl", (errno, arena) ->
+                (int) IOCTL_POINTER.invokeExact(errno, fd, request, arg));
     }
 
     /** {@code ioctl(fd, request, arg)} with an integer argument: the result or -errno. */
     static int ioctl(int fd, long request, long arg) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int rc = (int) IOCTL_VALUE.invokeExact(state, fd, request, arg);
-            return rc == -1 ? -errno(state) : rc;
-        } catch (Throwable t) {
-            throw new AssertionError("ioctl downcall failed", t);
-        }
+        return (int) Syscall.call("ioctl", (errno, arena) ->
+                (int) IOCTL_VALUE.invokeExact(errno, fd, request, arg));
     }
 
     /** {@code mmap(NULL, length, prot, flags, fd, offset)}: the address or -errno. */
     static long mmap(long length, int prot, int flags, int fd, long offset) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            long address = (long) MMAP.invokeExact(state, 0L, length, prot, flags, fd, offset);
-            return address == -1L ? -errno(state) : address;
-        } catch (Throwable t) {
-            throw new AssertionError("mmap downcall failed", t);
-        }
+        return (long) Syscall.call("mmap", (errno, arena) ->
+                (long) MMAP.invokeExact(errno, 0L, length, prot, flags, fd, offset));
     }
 
     /** {@code munmap(address, length)}: 0 or -errno. */
     static int munmap(long address, long length) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int rc = (int) MUNMAP.invokeExact(state, address, length);
-            return rc < 0 ? -errno(state) : rc;
-        } catch (Throwable t) {
-            throw new AssertionError("munmap downcall failed", t);
-        }
+        return (int) Syscall.call("munmap", (errno, arena) ->
+                (int) MUNMAP.invokeExact(errno, address, length));
     }
 
     /** {@code fallocate(fd, mode, offset, length)}: 0 or -errno. */
     static int fallocate(int fd, int mode, long offset, long length) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
-            int rc = (int) FALLOCATE.invokeExact(state, fd, mode, offset, length);
-            return rc < 0 ? -errno(state) : rc;
-        } catch (Throwable t) {
-            throw new AssertionError("fallocate downcall failed", t);
-        }
+        return (int) Syscall.call("fallocate", (errno, arena) ->
+                (int) FALLOCATE.invokeExact(errno, fd, mode, offset, length));
     }
 
     /** {@code st_size} from {@code fstat(fd)}, or -errno. */
     static long fstatSize(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
             MemorySegment stat = arena.allocate(STAT_SIZE, Long.BYTES);
-            int rc = (int) FSTAT.invokeExact(state, fd, stat);
-            return rc < 0 ? -errno(state) : stat.get(ValueLayout.JAVA_LONG, STAT_ST_SIZE_OFFSET);
-        } catch (Throwable t) {
-            throw new AssertionError("fstat downcall failed", t);
+            long rc = Syscall.call("fstat", (errno, scratch) -> (int) FSTAT.invokeExact(errno, fd, stat));
+            return rc < 0 ? rc : stat.get(ValueLayout.JAVA_LONG, STAT_ST_SIZE_OFFSET);
         }
-    }
-
-    private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
     }
 }
