@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * misses and the set is searched. The plain methods measure the lookup alone, as it runs inside a read
  * section that the caller already holds; the {@code *InSrcu} methods enter and leave an SRCU read section
  * around each lookup, which is what one isolated translation costs. {@link #missBaseline} is the cost of
- * picking the next gfn, included in every {@code miss*} figure.
+ * picking the next gfn, included in every {@code miss*} figure. Consecutive {@code miss*} calls are
+ * independent (the CPU may overlap them) except in {@link #missSearchChained}, where each waits for the
+ * previous result, and in the cache variants, whose probe reads what the previous call stored.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -136,6 +138,18 @@ public class MemslotLookupBenchmark {
     @Benchmark
     public Memslot missSearch() {
         return store.active(0).search(nextGfn(), false);
+    }
+
+    /**
+     * (c) as {@link #missSearch}, but which gfn comes next depends on the slot just found, so one search
+     * cannot overlap the next in the CPU: the latency of a miss rather than the throughput of independent
+     * misses. (A slot id is never negative: the step is always 1, known only once the search is done.)
+     */
+    @Benchmark
+    public Memslot missSearchChained() {
+        Memslot found = store.active(0).search(missGfns[next & (MISS_GFNS - 1)], false);
+        next += 1 + (found.id() >>> 31);
+        return found;
     }
 
     /** (c) {@code kvm_vcpu_gfn_to_memslot}, a different slot each time: probe, search, refill the vCPU cache. */
