@@ -2,6 +2,8 @@ package dev.guestmem.mmu;
 
 import static dev.guestmem.memslot.KvmLimits.PAGE_SHIFT;
 
+import dev.guestmem.gmem.GmemFault;
+import dev.guestmem.gmem.GmemFaultSource;
 import dev.guestmem.host.HostFault;
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.memslot.KvmLimits;
@@ -17,10 +19,12 @@ import dev.guestmem.sync.Srcu;
  * misconfiguration, outside guest mode, on its own thread.
  *
  * <p>Order of the slow path (§2.2, kvm-memory-spec §3.5): inside the VM's SRCU read section, look the
- * slot up through the vCPU's cache; a present write to a write-tracked gfn is emulated; the lockless fast
- * path; snapshot {@code mmu_invalidate_seq}; the unsafe early check; INVALID slot → retry; no slot →
- * MMIO SPTE; a store to a read-only slot → MMIO exit; GUP (EFAULT if the host refuses) and the mapping
- * level; the unsafe check again; the MMU read lock; the locked {@code mmu_invalidate_retry_gfn}; map.
+ * slot up through the vCPU's cache and decide whether the access is private; a present write to a
+ * write-tracked gfn is emulated; the lockless fast path; snapshot {@code mmu_invalidate_seq}; the unsafe
+ * early check; INVALID slot → retry; guest_memfd routing ({@link GmemFaultSource}: a memory-fault exit,
+ * a guest_memfd page, or the shared path); no slot → MMIO SPTE; a store to a read-only slot → MMIO
+ * exit; GUP (EFAULT if the host refuses) and the mapping level; the unsafe check again; the MMU read
+ * lock; the locked {@code mmu_invalidate_retry_gfn}; map.
  * The SRCU section lasts until the leaf is installed, so a memslot DELETE or MOVE, which waits for a
  * grace period after publishing the INVALID copy and only then zaps, never misses a leaf this fault
  * installs for the old slot.
@@ -45,14 +49,19 @@ public final class FaultHandler {
     private final MemslotStore store;
     private final Srcu srcu;
     private final HostMemory host;
+    private final GmemFaultSource gmem;
     private final HugePagePolicy hugePages;
     private final Interleaver interleaver;
 
-    public FaultHandler(TdpMmu mmu, MemslotStore store, Srcu srcu, HostMemory host) {
+    /**
+     * @param gmem private/shared routing and guest_memfd pages, or null for a VM without guest_memfd
+     */
+    public FaultHandler(TdpMmu mmu, MemslotStore store, Srcu srcu, HostMemory host, GmemFaultSource gmem) {
         this.mmu = mmu;
         this.store = store;
         this.srcu = srcu;
         this.host = host;
+        this.gmem = gmem;
         this.hugePages = new HugePagePolicy(host, mmu.tracking());
         this.interleaver = mmu.interleaver();
     }
@@ -99,6 +108,7 @@ public final class FaultHandler {
             return FaultOutcome.MMIO_EXIT; // handle_mmio_page_fault: the cached answer is still right
         }
         Memslot slot = set.lookup(gfn, cache);
+        boolean isPrivate = gmem != null && gmem.isPrivateAccess(gfn); // fault->is_private, fixed from here
         boolean present = kind == Kind.PROTECTION;
         if (present && write && slot != null && !slot.isInvalid() && mmu.tracking().isTracked(gfn)) {
             return emulateStore(stats, slot, gpa, value); // page_fault_handle_page_track
@@ -110,7 +120,7 @@ public final class FaultHandler {
                 return FaultOutcome.RETRY_ACCESS;
             }
         }
-        return slowPath(stats, set, slot, generation, gpa, gfn, write, value);
+        return slowPath(stats, slot, generation, gpa, gfn, write, value, isPrivate);
     }
 
     /** {@code check_mmio_spte}: trusted only outside a memslot update and with the current generation. */
@@ -119,8 +129,8 @@ public final class FaultHandler {
                 && Spte.mmioGeneration(spte) == (generation & Spte.MMIO_GEN_MASK);
     }
 
-    private FaultOutcome slowPath(VcpuCounters stats, MemslotSet set, Memslot slot, long generation, long gpa,
-            long gfn, boolean write, long value) {
+    private FaultOutcome slowPath(VcpuCounters stats, Memslot slot, long generation, long gpa, long gfn,
+            boolean write, long value, boolean isPrivate) {
         InvalidationWindow window = mmu.window();
         long mmuSeq = window.seq();
         interleaver.point("fault.afterSeqSnapshot");
@@ -133,16 +143,25 @@ public final class FaultHandler {
             stats.pfRetry++;
             return FaultOutcome.RETRY_ACCESS;
         }
-        if (slot != null && (slot.flags() & MemslotFlags.GMEM_ONLY) != 0) {
-            throw new UnsupportedOperationException(
-                    "guest access to a guest_memfd-only slot needs guest_memfd memory: not implemented yet");
-        }
-        if (slot != null && write && slot.isReadOnly()) {
-            stats.pfEmulate++;
-            return FaultOutcome.MMIO_EXIT; // KVM_PFN_ERR_RO_FAULT: emulated, which exits as MMIO
+        GmemFault routed = GmemFault.SHARED;
+        if (gmem != null) {
+            routed = gmem.faultin(slot, gfn, isPrivate);
+            if (routed instanceof GmemFault.MemoryFaultExit exit) {
+                return exit.isPrivate() ? FaultOutcome.MEMORY_FAULT_PRIVATE : FaultOutcome.MEMORY_FAULT_SHARED;
+            }
+        } else if (slot != null && (slot.flags() & MemslotFlags.GMEM_ONLY) != 0) {
+            throw new IllegalStateException("a guest_memfd-only slot in a VM without guest_memfd support");
         }
         PageFault f = new PageFault(gfn, write, slot, generation, mmuSeq);
-        if (slot != null) {
+        if (routed instanceof GmemFault.Page page) {
+            // kvm_gmem_get_pfn: the file's page, always writable, mapped at 4 KiB.
+            f.hva = page.page().address();
+            f.pfn = f.hva >>> PAGE_SHIFT;
+            f.hostWritable = page.writable();
+        } else if (slot != null && write && slot.isReadOnly()) {
+            stats.pfEmulate++;
+            return FaultOutcome.MMIO_EXIT; // KVM_PFN_ERR_RO_FAULT: emulated, which exits as MMIO
+        } else if (slot != null) {
             try {
                 hugePages.resolve(f);
             } catch (HostFault fault) {
@@ -154,6 +173,7 @@ public final class FaultHandler {
                 return FaultOutcome.RETRY_ACCESS;
             }
         }
+        interleaver.point("fault.beforeLock");
         FaultResult result;
         MmuLock lock = mmu.lock();
         lock.readLock();

@@ -9,5 +9,9 @@ public enum FaultOutcome {
     /** {@code KVM_RUN} fails with EFAULT: the host page is missing or forbids the access. */
     EFAULT,
     /** The store was emulated by the MMU (write-tracked gfn); the access is complete. */
-    EMULATED
+    EMULATED,
+    /** {@code KVM_EXIT_MEMORY_FAULT} for a private access (guest_memfd cannot serve it, or a mismatch). */
+    MEMORY_FAULT_PRIVATE,
+    /** {@code KVM_EXIT_MEMORY_FAULT} for a shared access. */
+    MEMORY_FAULT_SHARED
 }

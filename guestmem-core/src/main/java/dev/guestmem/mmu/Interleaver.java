@@ -6,8 +6,9 @@ package dev.guestmem.mmu;
  * reached its own, or ask a zap loop to yield. {@link #NONE} does nothing; the guest-access fast path
  * (a TLB hit) has no schedule point at all.
  *
- * <p>Points: {@code fault.afterSeqSnapshot}, {@code fault.afterGup} (pfn resolved, MMU lock not yet
- * taken), {@code fault.beforeInstall} (lock held, about to CAS the leaf), {@code zap.yielded} (a zap
+ * <p>Points: {@code fault.afterSeqSnapshot}, {@code fault.afterGup} (pfn resolved), {@code
+ * fault.beforeLock} (the early unsafe checks passed, the MMU lock not yet taken), {@code
+ * fault.beforeInstall} (lock held, about to CAS the leaf), {@code zap.yielded} (a zap
  * loop released the MMU lock mid-range; {@code forceYield("zap", gfn)} asks for such a yield),
  * {@code frozen.afterFreeze} (an SPTE is FROZEN, its flush not yet done).
  */

@@ -351,9 +351,12 @@ public final class TdpMmu {
                     }
                     rcu.readUnlock(token);
                     lock.writeUnlock();
-                    interleaver.point("zap.yielded");
-                    lock.writeLock();
-                    token = rcu.readLock();
+                    try {
+                        interleaver.point("zap.yielded");
+                    } finally {
+                        lock.writeLock();
+                        token = rcu.readLock();
+                    }
                     yieldedAt = it.target();
                     it.restart();
                     continue;

@@ -242,6 +242,12 @@ public final class MmuVcpu implements Vcpu {
                 case EMULATED -> {
                     return EMULATED;
                 }
+                case MEMORY_FAULT_PRIVATE, MEMORY_FAULT_SHARED -> {
+                    counters.countEfault();
+                    lastExit = new Access.MemoryFault(gpa & ~PAGE_OFFSET, PAGE_SIZE,
+                            outcome == FaultOutcome.MEMORY_FAULT_PRIVATE);
+                    return EXITED;
+                }
             }
         }
     }

@@ -21,6 +21,7 @@ import dev.guestmem.mmu.MmuMemslotHooks;
 import dev.guestmem.mmu.TdpMmu;
 import dev.guestmem.mmu.VmStats;
 import dev.guestmem.notifier.ActiveInvalidations;
+import dev.guestmem.notifier.GmemMmuInvalidation;
 import dev.guestmem.notifier.MmuNotifier;
 import dev.guestmem.notifier.RangeWalker;
 import dev.guestmem.sync.Srcu;
@@ -54,10 +55,10 @@ public final class EngineVm implements Vm {
     /** The guest_memfd side of the fault path (spec §5.8). */
     private final GmemFaultSource gmemFaults;
     /**
-     * Where guest_memfd and attribute invalidations zap guest mappings. No MMU keeps mappings yet (guest
-     * accesses go straight through the memslots), so nothing needs zapping.
+     * Where guest_memfd and attribute invalidations zap guest mappings: the MMU, which zaps and flushes
+     * inside an invalidation window.
      */
-    private final GmemInvalidationTarget gmemTarget = GmemInvalidationTarget.NONE;
+    private final GmemInvalidationTarget gmemTarget;
     /** Whether {@link #files} is this VM's alone, so that closing the VM closes them (process exit). */
     private final boolean ownsFiles;
     private volatile boolean dead;
@@ -87,8 +88,11 @@ public final class EngineVm implements Vm {
         // Memslot publications wait for in-flight MMU-notifier invalidations (spec §2.5 step 2).
         ActiveInvalidations invalidations = new ActiveInvalidations();
         this.store = config.impl().create(config.addressSpaces(), srcu, invalidations);
+        this.attributes = new MemoryAttributes(type.hasPrivateMemory());
+        this.gmemFaults = new GmemFaultSource(attributes);
         this.mmu = new TdpMmu(config.mmu());
-        this.vcpus = new VcpuSet(mmu, new FaultHandler(mmu, store, srcu, host));
+        this.gmemTarget = new GmemMmuInvalidation(mmu);
+        this.vcpus = new VcpuSet(mmu, new FaultHandler(mmu, store, srcu, host, gmemFaults));
         mmu.setTlbFlusher(vcpus);
         this.rangeWalker = new RangeWalker(srcu, store, mmu);
         this.notifier = new MmuNotifier(mmu, rangeWalker, invalidations);
@@ -96,8 +100,6 @@ public final class EngineVm implements Vm {
         if (host != null) { // null only for memslot-layer tests that never touch guest memory
             host.addInvalidationListener(notifier);
         }
-        this.attributes = new MemoryAttributes(type.hasPrivateMemory());
-        this.gmemFaults = new GmemFaultSource(attributes);
     }
 
     /** A VM with a host address space of its own, closed together with the VM. */
