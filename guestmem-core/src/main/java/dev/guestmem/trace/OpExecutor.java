@@ -46,10 +46,18 @@ final class OpExecutor {
                     r.gmemOffset()));
             case TraceOp.GuestWrite w -> ResultLine.access(vm.vcpu(VCPU).write64(w.gpa(), w.value()));
             case TraceOp.GuestRead r -> ResultLine.access(vm.vcpu(VCPU).read64(r.gpa()));
+            case TraceOp.Attrs a -> ResultLine.status(
+                    vm.setMemoryAttributes(a.address(), a.size(), a.attributes(), a.flags()));
+            case TraceOp.Gmem g -> gmem(g);
+            case TraceOp.GmemMmap m -> gmemMmap(m, names.fd(m.gmem(), src));
+            case TraceOp.Fallocate f -> ResultLine.status(
+                    vm.fallocate(names.fd(f.gmem(), src), f.mode(), f.offset(), f.length()));
+            case TraceOp.Fstat f -> fstat(names.fd(f.gmem(), src));
+            // close keeps the name, like munmap: later uses show EBADF (trace 07's last line).
+            case TraceOp.Close c -> ResultLine.status(vm.close(names.fd(c.gmem(), src)));
             // Pending subsystems (see PendingOps): the replayer stops before reaching these; this is the
             // backstop should one leave PendingOps before its case here is written.
-            case TraceOp.EnableCap _, TraceOp.DirtyLog _, TraceOp.ClearLog _, TraceOp.Attrs _, TraceOp.Gmem _,
-                    TraceOp.GmemMmap _, TraceOp.Fallocate _, TraceOp.Fstat _, TraceOp.Close _ ->
+            case TraceOp.EnableCap _, TraceOp.DirtyLog _, TraceOp.ClearLog _ ->
                 throw new TraceNotImplementedException(op);
         });
     }
@@ -65,6 +73,34 @@ final class OpExecutor {
         return ResultLine.ok();
     }
 
+    /** {@code gmem}: {@code KVM_CREATE_GUEST_MEMFD} returns the fd or {@code -errno}; NAME is bound only on success. */
+    private String gmem(TraceOp.Gmem g) {
+        int fd = vm.createGuestMemfd(g.size(), g.flags());
+        if (fd < 0) {
+            names.unbind(g.name());
+            return ResultLine.err(-fd);
+        }
+        names.bind(g.name(), new ReplayNames.GuestMemfd(fd));
+        return ResultLine.ok();
+    }
+
+    /** {@code gmem-mmap}: the mapping's hva or {@code -errno}; NAME becomes a host mapping only on success. */
+    private String gmemMmap(TraceOp.GmemMmap m, int fd) {
+        long hva = vm.mmap(fd, m.size(), m.shared());
+        if (hva < 0) {
+            names.unbind(m.name());
+            return ResultLine.err((int) -hva);
+        }
+        names.bind(m.name(), new ReplayNames.Mapping(hva, m.size()));
+        return ResultLine.ok();
+    }
+
+    /** {@code fstat}: {@code size N}, or {@code err} for a bad fd. */
+    private String fstat(int fd) {
+        long size = vm.fstat(fd);
+        return size < 0 ? ResultLine.err((int) -size) : ResultLine.size(size);
+    }
+
     /**
      * A host store the real process would take SIGSEGV for prints {@code err EFAULT}, as a copy through
      * {@code process_vm_writev} would fail. No corpus trace exercises it; this is the replayer's choice.
@@ -78,7 +114,10 @@ final class OpExecutor {
         }
     }
 
-    /** A host load; a fault prints {@code err EFAULT} like {@link #hostWrite}. */
+    /**
+     * A host load; a fault prints {@code err EFAULT} like {@link #hostWrite} (also SIGBUS on a guest_memfd
+     * mapping: past its end, or private memory).
+     */
     private String hostRead(long hva) {
         try {
             return ResultLine.val(host.read64(hva));

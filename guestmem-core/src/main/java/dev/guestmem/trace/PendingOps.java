@@ -16,13 +16,7 @@ public final class PendingOps {
     private static final Set<OpKind> PENDING = EnumSet.of(
             OpKind.ENABLE_CAP,  // dirty logging: KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2)
             OpKind.DIRTY_LOG,   // dirty logging: KVM_GET_DIRTY_LOG
-            OpKind.CLEAR_LOG,   // dirty logging: KVM_CLEAR_DIRTY_LOG
-            OpKind.ATTRS,       // memory attributes: KVM_SET_MEMORY_ATTRIBUTES
-            OpKind.GMEM,        // guest_memfd: KVM_CREATE_GUEST_MEMFD
-            OpKind.GMEM_MMAP,   // guest_memfd: mmap of the fd
-            OpKind.FALLOCATE,   // guest_memfd: fallocate
-            OpKind.FSTAT,       // guest_memfd: fstat
-            OpKind.CLOSE);      // guest_memfd: close
+            OpKind.CLEAR_LOG);  // dirty logging: KVM_CLEAR_DIRTY_LOG
 
     private PendingOps() {
     }

@@ -27,7 +27,7 @@ class SparseRangeMapTest {
     record Store(int start, int length, Integer value) {
     }
 
-    @Property(tries = 400)
+    @Property(tries = 200)
     void agreesWithAnArray(@ForAll("programs") List<Store> program) {
         SparseRangeMap<Integer> map = new SparseRangeMap<>();
         Integer[] reference = new Integer[INDEXES];

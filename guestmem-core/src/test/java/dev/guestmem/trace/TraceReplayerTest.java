@@ -124,7 +124,7 @@ class TraceReplayerTest {
 
     @Test
     void vmAndHostAreClosedWhenTheReplayStops() {
-        assertThrows(TraceNotImplementedException.class, () -> replay("mmap a 0x1000\nfstat 3\n"));
+        assertThrows(TraceNotImplementedException.class, () -> replay("mmap a 0x1000\ndirty 1 64\n"));
         assertClosed();
         vms.clear();
         hosts.clear();
