@@ -3,8 +3,8 @@ package dev.guestmem.gmem;
 /**
  * Runs a change of guest memory inside an invalidation window over a gfn range, as the memory-attribute
  * update does ({@code kvm_handle_gfn_range} with {@code invalidate_begin}, the change, then
- * {@code invalidate_end}; spec §3.6, §5.7). Implemented by {@link GfnRangeInvalidator} over the
- * memslots, or by an MMU's own gfn-range walker.
+ * {@code invalidate_end}; spec §3.6, §5.7). The engine implements it with its MMU's gfn-range walker
+ * ({@code EngineVm}); tests with a recording lambda.
  */
 @FunctionalInterface
 public interface GfnRangeInvalidation {

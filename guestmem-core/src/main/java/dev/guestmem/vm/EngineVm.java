@@ -3,7 +3,6 @@ package dev.guestmem.vm;
 import static dev.guestmem.memslot.KvmLimits.PAGE_SIZE;
 
 import dev.guestmem.Errno;
-import dev.guestmem.gmem.GfnRangeInvalidator;
 import dev.guestmem.gmem.GmemFaultSource;
 import dev.guestmem.gmem.GmemInvalidationTarget;
 import dev.guestmem.gmem.GuestMemfd;
@@ -23,7 +22,9 @@ import dev.guestmem.mmu.VmStats;
 import dev.guestmem.notifier.ActiveInvalidations;
 import dev.guestmem.notifier.GmemMmuInvalidation;
 import dev.guestmem.notifier.MmuNotifier;
+import dev.guestmem.notifier.RangeOp;
 import dev.guestmem.notifier.RangeWalker;
+import dev.guestmem.notifier.WalkResult;
 import dev.guestmem.sync.Srcu;
 import dev.guestmem.vcpu.MmuVcpu;
 import dev.guestmem.vcpu.VcpuSet;
@@ -268,7 +269,7 @@ public final class EngineVm implements Vm {
      * {@inheritDoc}
      *
      * <p>Serialized with memslot updates by the slots lock; changed gfns are zapped in every slot of
-     * every address space they lie in (spec §5.7).
+     * every address space they lie in, through the MMU's gfn-range walker (spec §5.7).
      */
     @Override
     public int setMemoryAttributes(long gpa, long size, long attrs, long flags) {
@@ -278,10 +279,27 @@ public final class EngineVm implements Vm {
         ReentrantLock slotsLock = regions.slotsLock();
         slotsLock.lock();
         try {
-            return attributes.set(gpa, size, attrs, flags, new GfnRangeInvalidator(store, gmemTarget));
+            return attributes.set(gpa, size, attrs, flags, this::invalidateForAttributes);
         } finally {
             slotsLock.unlock();
         }
+    }
+
+    /**
+     * The two walks of {@code kvm_vm_set_mem_attributes} (spec §3.6, §5.7) on the MMU's gfn-range walker:
+     * the first opens the invalidation window on the first slot it meets and adds each slot's part of
+     * the range to it while zapping it (shared and private mappings alike), flushing before it lets go
+     * of the MMU lock; then the attributes change; the second walk closes the window. The slots lock
+     * keeps the memslots still, so both walks meet the same slots and begin and end pair up; a range no
+     * slot touches opens no window at all.
+     */
+    private boolean invalidateForAttributes(long start, long end, Runnable change) {
+        WalkResult begun = rangeWalker.walkGfn(new RangeOp(start, end,
+                range -> mmu.unmapGfnRange(range.start(), range.end(), range.mayBlock()) ? 1 : 0,
+                mmu::invalidateBegin, true, true, true, 0));
+        change.run();
+        rangeWalker.walkGfn(new RangeOp(start, end, null, mmu::invalidateEnd, false, true, true, 0));
+        return begun.foundMemslot();
     }
 
     /** The memory attributes of {@code gfn} (0: shared). There is no such ioctl; for tests and tools. */

@@ -32,7 +32,7 @@ class GmemConcurrencyTest {
     private static final long GPA = 1L << 32;
     private static final int PAGES = 32;
     private static final long MARK = 0x5A5A;
-    private static final int ROUNDS = 300;
+    private static final int ROUNDS = 200;
 
     /** Passes over all pages completed by the readers, so the writer can wait for them to interleave. */
     private final AtomicLong passes = new AtomicLong();

@@ -220,6 +220,31 @@ class PrivateMemoryAccessTest {
     }
 
     @Test
+    void kma04AConversionZapsExactlyItsGfnsInEverySlotAndANoOpZapsNothing() {
+        EngineVm vm = vm(VmType.SW_PROTECTED);
+        long a = vm.host().mmap(4 * P);
+        long b = vm.host().mmap(4 * P);
+        assertEquals(0, vm.setUserMemoryRegion(1, 0, GIB4, 4 * P, a));
+        assertEquals(0, vm.setUserMemoryRegion(2, 0, GIB4 + 8 * P, 4 * P, b), "a 4-page hole between the slots");
+        Vcpu cpu = vm.vcpu(0);
+        for (long page : new long[] {0, 2, 3, 8, 9, 11}) {
+            assertEquals(Access.STORED, cpu.write64(GIB4 + page * P, page));
+        }
+        long base = GIB4 / P;
+        assertEquals(List.of(base, base + 2, base + 3, base + 8, base + 9, base + 11), mappedGfns(vm));
+        assertEquals(0, vm.setMemoryAttributes(GIB4 + 3 * P, 7 * P, 0, 0));
+        assertEquals(6, mappedGfns(vm).size(), "nothing to change: no zap");
+        assertEquals(0, vm.setMemoryAttributes(GIB4 + 3 * P, 7 * P, PRIVATE, 0));
+        assertEquals(List.of(base, base + 2, base + 11), mappedGfns(vm), "gfns 3..9 zapped in both slots");
+        assertEquals(0, vm.mmu().window().inProgress(), "the window closed again");
+        assertEquals(memfault(GIB4 + 3 * P, true), cpu.read64(GIB4 + 3 * P), "private without guest_memfd");
+        assertEquals(value(2), cpu.read64(GIB4 + 2 * P));
+        assertEquals(0, vm.setMemoryAttributes(GIB4 + 4 * P, 4 * P, PRIVATE, 0), "only the hole: no slot");
+        assertEquals(0, vm.setMemoryAttributes(GIB4, 12 * P, 0, 0));
+        assertEquals(value(9), cpu.read64(GIB4 + 9 * P), "shared again: the hva's data");
+    }
+
+    @Test
     void pmx02APrivateAccessToASlotWithoutGuestMemfdExits() {
         EngineVm vm = vm(VmType.SW_PROTECTED);
         long hva = vm.host().mmap(P);
