@@ -194,7 +194,8 @@ public final class Spte {
      * reaped; clearing A tolerates staleness.
      */
     public static boolean leafChangeNeedsFlush(long oldSpte, long newSpte) {
-        return isMmuWritable(oldSpte) && !isMmuWritable(newSpte);
+        // Only a present SPTE has meaningful software bits: an MMIO SPTE keeps generation bits up there.
+        return isPresent(oldSpte) && isMmuWritable(oldSpte) && !(isPresent(newSpte) && isMmuWritable(newSpte));
     }
 
     /**

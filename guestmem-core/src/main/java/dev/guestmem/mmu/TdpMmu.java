@@ -252,6 +252,12 @@ public final class TdpMmu {
 
     /** {@code tdp_mmu_map_handle_target_level}. */
     private FaultResult installLeaf(PageFault f, PageTable table, int index, int level, long old) {
+        if (f.slot != null && Spte.isPresentLeaf(old, level) && Spte.allows(old, f.write)) {
+            // Another vCPU's fault got here first (≥ 6.11: spurious if the access is already allowed). Never
+            // overwrite it with what this fault resolved earlier: a read fault's zero page must not
+            // replace a writable leaf a racing write fault installed.
+            return FaultResult.SPURIOUS;
+        }
         long newSpte = f.slot == null ? Spte.makeMmio(f.gfn, f.generation) : makeSpte(f, level);
         if (newSpte == old) {
             return FaultResult.SPURIOUS;

@@ -103,6 +103,10 @@ class SpteTest {
         assertTrue(Spte.leafChangeNeedsFlush(rw & ~Spte.W, rw & ~(Spte.W | Spte.MMU_WRITABLE)),
                 "even when W was already clear (INV-A)");
         assertFalse(Spte.leafChangeNeedsFlush(rw, rw & ~Spte.ACCESSED));
+        long mmio = Spte.makeMmio(5, 1 << 14);
+        assertTrue((mmio & Spte.MMU_WRITABLE) != 0, "generation bit 14 lands on bit 58");
+        assertFalse(Spte.leafChangeNeedsFlush(mmio, rw & ~Spte.MMU_WRITABLE), "an MMIO SPTE is never MMU-writable");
+        assertTrue(Spte.leafChangeNeedsFlush(rw, Spte.makeMmio(5, 1 << 14)));
     }
 
     @Test
