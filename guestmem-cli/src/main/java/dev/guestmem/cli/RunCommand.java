@@ -43,6 +43,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "or 'FAIL FILE' and a unified diff (exit status 1).")
     private boolean check;
 
+    @Option(names = "--stats",
+            description = "After each trace, print the engine VM's MMU statistics to stderr as '# stat NAME VALUE' "
+                    + "lines (engine backend only).")
+    private boolean stats;
+
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Trace files (.gmt).")
     private List<Path> files;
 
@@ -60,14 +65,17 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Optional<String> problem = backends.problem(backendOption.choice());
+        Optional<String> problem = stats && backendOption.choice() != BackendChoice.ENGINE
+                ? Optional.of("--stats needs --backend engine: only the engine keeps MMU statistics")
+                : backends.problem(backendOption.choice());
         if (problem.isPresent()) {
             PrintWriter err = spec.commandLine().getErr();
             err.println("guestmem: " + problem.get());
             err.flush();
             return ExitCode.USAGE;
         }
-        TraceRunner replayer = backends.runner(backendOption.choice(), implOption.impl());
+        TraceRunner replayer = stats ? new StatsRunner(implOption.impl(), spec.commandLine().getErr())
+                : backends.runner(backendOption.choice(), implOption.impl());
         int status = ExitCode.OK;
         for (Path file : files) {
             status = Math.max(status, runOne(replayer, file));
