@@ -10,7 +10,8 @@ package dev.guestmem.mmu;
  * fault.beforeLock} (the early unsafe checks passed, the MMU lock not yet taken), {@code
  * fault.beforeInstall} (lock held, about to CAS the leaf), {@code zap.yielded} (a zap
  * loop released the MMU lock mid-range; {@code forceYield("zap", gfn)} asks for such a yield),
- * {@code frozen.afterFreeze} (an SPTE is FROZEN, its flush not yet done).
+ * {@code frozen.afterFreeze} (an SPTE is FROZEN, its flush not yet done), {@code memslot.invalidated}
+ * (a DELETE or MOVE published the slot's INVALID copy and has not zapped it yet).
  */
 public interface Interleaver {
     /** No schedule points, no forced yields. */

@@ -27,6 +27,7 @@ public final class MmuMemslotHooks implements MemslotUpdateHooks {
     @Override
     public void invalidated(Memslot old) {
         mmu.memslotsUpdated(store.active(old.asId()).generation());
+        mmu.interleaver().point("memslot.invalidated");
         mmu.zapMemslot(old);
     }
 
