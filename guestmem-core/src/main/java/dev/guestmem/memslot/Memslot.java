@@ -2,6 +2,8 @@ package dev.guestmem.memslot;
 
 import static dev.guestmem.memslot.KvmLimits.PAGE_SHIFT;
 
+import dev.guestmem.dirty.DirtyBitmap;
+
 /**
  * One memslot: {@code npages} guest frames from {@code baseGfn} backed by host memory at
  * {@code userspaceAddr}. Immutable once published; MOVE and FLAGS_ONLY build a new object (spec §8),
@@ -16,11 +18,21 @@ public final class Memslot {
     private final int flags;
     private final long userspaceAddr;
     private final GmemBinding gmem;
+    private final DirtyBitmap dirtyBitmap;
 
     /**
      * @param gmem the guest_memfd binding, or {@code null} for a slot without {@code KVM_MEM_GUEST_MEMFD}
      */
     public Memslot(int asId, int id, long baseGfn, long npages, int flags, long userspaceAddr, GmemBinding gmem) {
+        this(asId, id, baseGfn, npages, flags, userspaceAddr, gmem, null);
+    }
+
+    /**
+     * @param gmem        the guest_memfd binding, or {@code null} for a slot without {@code KVM_MEM_GUEST_MEMFD}
+     * @param dirtyBitmap the dirty bitmap (spec §4.1), or {@code null}
+     */
+    public Memslot(int asId, int id, long baseGfn, long npages, int flags, long userspaceAddr, GmemBinding gmem,
+            DirtyBitmap dirtyBitmap) {
         if (npages <= 0) {
             throw new IllegalArgumentException("a memslot has at least one page: " + npages);
         }
@@ -31,6 +43,7 @@ public final class Memslot {
         this.flags = flags;
         this.userspaceAddr = userspaceAddr;
         this.gmem = gmem;
+        this.dirtyBitmap = dirtyBitmap;
     }
 
     public int asId() {
@@ -77,6 +90,19 @@ public final class Memslot {
         return gmem;
     }
 
+    /**
+     * The dirty bitmap, or {@code null}: slots with {@code KVM_MEM_LOG_DIRTY_PAGES} have one unless dirty
+     * rings are used instead. MOVE and FLAGS_ONLY hand the same object to the new slot (spec §4.1).
+     */
+    public DirtyBitmap dirtyBitmap() {
+        return dirtyBitmap;
+    }
+
+    /** This slot with {@code bitmap} as its dirty bitmap (a new object: slots are immutable). */
+    public Memslot withDirtyBitmap(DirtyBitmap bitmap) {
+        return new Memslot(asId, id, baseGfn, npages, flags, userspaceAddr, gmem, bitmap);
+    }
+
     public boolean isInvalid() {
         return (flags & MemslotFlags.INVALID) != 0;
     }
@@ -103,9 +129,12 @@ public final class Memslot {
         return baseGfn + ((hva - userspaceAddr) >>> PAGE_SHIFT);
     }
 
-    /** The copy published during DELETE and MOVE: same fields plus {@link MemslotFlags#INVALID}. */
+    /**
+     * The copy published during DELETE and MOVE: same fields (the dirty bitmap too) plus
+     * {@link MemslotFlags#INVALID}.
+     */
     public Memslot invalidCopy() {
-        return new Memslot(asId, id, baseGfn, npages, flags | MemslotFlags.INVALID, userspaceAddr, gmem);
+        return new Memslot(asId, id, baseGfn, npages, flags | MemslotFlags.INVALID, userspaceAddr, gmem, dirtyBitmap);
     }
 
     @Override

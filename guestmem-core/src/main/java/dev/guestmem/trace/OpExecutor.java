@@ -1,6 +1,7 @@
 package dev.guestmem.trace;
 
 import dev.guestmem.Errno;
+import dev.guestmem.dirty.DirtyBitmap;
 import dev.guestmem.host.HostFault;
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.vm.Vm;
@@ -55,11 +56,43 @@ final class OpExecutor {
             case TraceOp.Fstat f -> fstat(names.fd(f.gmem(), src));
             // close keeps the name, like munmap: later uses show EBADF (trace 07's last line).
             case TraceOp.Close c -> ResultLine.status(vm.close(names.fd(c.gmem(), src)));
-            // Pending subsystems (see PendingOps): the replayer stops before reaching these; this is the
-            // backstop should one leave PendingOps before its case here is written.
-            case TraceOp.EnableCap _, TraceOp.DirtyLog _, TraceOp.ClearLog _ ->
-                throw new TraceNotImplementedException(op);
+            case TraceOp.EnableCap c -> ResultLine.status(vm.enableCap(c.capability(), c.arg()));
+            case TraceOp.DirtyLog d -> dirtyLog(d);
+            case TraceOp.ClearLog c -> ResultLine.status(
+                    vm.clearDirtyLog(c.slot(), c.firstPage(), c.numPages(), clearBitmap(c)));
         });
+    }
+
+    /** {@code dirty}: {@code KVM_GET_DIRTY_LOG} into a buffer of NPAGES bits (whole 64-bit words). */
+    private String dirtyLog(TraceOp.DirtyLog d) {
+        long[] bitmap = new long[(int) DirtyBitmap.wordsFor(Integer.toUnsignedLong(d.npages()))];
+        int err = vm.getDirtyLog(d.slot(), bitmap);
+        return err != 0 ? ResultLine.err(err) : ResultLine.bits(bitmap);
+    }
+
+    /**
+     * The caller's bitmap of {@code clear}: {@code ALIGN(NUM, 64)} bits (at least one word), bit 0 being
+     * page FIRST; {@code all} sets the NUM bits of the window, a list the bits of its pages.
+     */
+    private static long[] clearBitmap(TraceOp.ClearLog c) {
+        long num = Integer.toUnsignedLong(c.numPages());
+        long[] bitmap = new long[(int) Math.max(1, DirtyBitmap.wordsFor(num))];
+        switch (c.pages()) {
+            case ClearPages.All a -> {
+                for (long i = 0; i < num; i++) {
+                    bitmap[(int) (i >>> 6)] |= 1L << i;
+                }
+            }
+            case ClearPages.None n -> {
+            }
+            case ClearPages.Listed l -> {
+                for (long page : l.pages()) {
+                    long i = page - c.firstPage();
+                    bitmap[(int) (i >>> 6)] |= 1L << i;
+                }
+            }
+        }
+        return bitmap;
     }
 
     /** {@code mmap} returns the hva or {@code -errno}; NAME is bound only on success. */

@@ -13,10 +13,7 @@ import java.util.Set;
  * automatically.
  */
 public final class PendingOps {
-    private static final Set<OpKind> PENDING = EnumSet.of(
-            OpKind.ENABLE_CAP,  // dirty logging: KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2)
-            OpKind.DIRTY_LOG,   // dirty logging: KVM_GET_DIRTY_LOG
-            OpKind.CLEAR_LOG);  // dirty logging: KVM_CLEAR_DIRTY_LOG
+    private static final Set<OpKind> PENDING = EnumSet.noneOf(OpKind.class);
 
     private PendingOps() {
     }

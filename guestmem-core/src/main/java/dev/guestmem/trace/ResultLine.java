@@ -79,6 +79,8 @@ public final class ResultLine {
             case Access.Mmio m -> mmio();
             case Access.Efault e -> efault();
             case Access.MemoryFault f -> memfault(f.isPrivate());
+            // No trace operation enables dirty rings, so no trace access can exit this way.
+            case Access.RingFull r -> throw new IllegalStateException("a trace access exited with a full dirty ring");
         };
     }
 }

@@ -17,6 +17,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A vCPU of the engine: guest accesses go through a software TLB filled by a hardware page walk of the
@@ -54,6 +55,8 @@ public final class MmuVcpu implements Vcpu {
     static final int EXITING = 2;
     /** {@code KVM_REQ_TLB_FLUSH}. */
     static final long REQ_TLB_FLUSH = 1L;
+    /** {@code KVM_REQ_DIRTY_RING_SOFT_FULL}: entering the guest is refused while the ring stays soft-full. */
+    static final long REQ_DIRTY_RING_SOFT_FULL = 1L << 1;
 
     private static final VarHandle MODE;
     private static final VarHandle REQUESTS;
@@ -93,6 +96,8 @@ public final class MmuVcpu implements Vcpu {
     private volatile Thread driver;
     /** The exit of the latest access; owner thread only. */
     private Access lastExit;
+    /** Whether the dirty ring is still soft-full; set with {@link #REQ_DIRTY_RING_SOFT_FULL}, owner thread only. */
+    private BooleanSupplier dirtyRingFull;
 
     /** A vCPU walking {@code mmu}'s tables and faulting into {@code faults}. */
     public MmuVcpu(int id, TdpMmu mmu, FaultHandler faults) {
@@ -168,8 +173,8 @@ public final class MmuVcpu implements Vcpu {
 
     long load(long gpa) {
         requireAligned(gpa);
-        if (mode != IN_GUEST) {
-            reenter();
+        if (mode != IN_GUEST && !reenter()) {
+            return 0;
         }
         long gfn = gpa >>> PAGE_SHIFT;
         int i = Tlb.slot(gfn);
@@ -187,8 +192,8 @@ public final class MmuVcpu implements Vcpu {
 
     boolean store(long gpa, long value) {
         requireAligned(gpa);
-        if (mode != IN_GUEST) {
-            reenter();
+        if (mode != IN_GUEST && !reenter()) {
+            return false;
         }
         long gfn = gpa >>> PAGE_SHIFT;
         int i = Tlb.slot(gfn);
@@ -227,7 +232,9 @@ public final class MmuVcpu implements Vcpu {
             switch (outcome) {
                 case RETRY_ACCESS -> {
                     backOff(attempt);
-                    enterGuest();
+                    if (!enterGuest()) {
+                        return EXITED;
+                    }
                 }
                 case MMIO_EXIT -> {
                     counters.countMmioExit();
@@ -274,8 +281,8 @@ public final class MmuVcpu implements Vcpu {
 
     /** One page's part of a bulk copy; returns the exit, or null. */
     private Access copyPage(long gpa, MemorySegment buffer, long offset, long chunk, boolean write) {
-        if (mode != IN_GUEST) {
-            reenter();
+        if (mode != IN_GUEST && !reenter()) {
+            return lastExit;
         }
         long gfn = gpa >>> PAGE_SHIFT;
         int i = Tlb.slot(gfn);
@@ -321,23 +328,47 @@ public final class MmuVcpu implements Vcpu {
     // ---------------------------------------------------------------------------------------------
     // Guest mode, requests and kicks
 
-    /** Back into guest mode after an exit, or out and in again after a kick. */
-    private void reenter() {
+    /**
+     * Back into guest mode after an exit, or out and in again after a kick. Returns false, with
+     * {@code lastExit} set, if the vCPU may not enter (dirty ring full).
+     */
+    private boolean reenter() {
         if (mode == EXITING) {
             exitGuest();
         }
-        enterGuest();
+        return enterGuest();
     }
 
-    /** {@code vcpu_enter_guest}: publish IN_GUEST, then look for requests and kicks (the Dekker pair). */
-    private void enterGuest() {
+    /**
+     * {@code vcpu_enter_guest}: publish IN_GUEST, then look for requests and kicks (the Dekker pair).
+     * Returns false, with {@code lastExit} set and the vCPU outside guest mode, when a pending
+     * {@link #REQ_DIRTY_RING_SOFT_FULL} finds the ring still soft-full ({@code KVM_EXIT_DIRTY_RING_FULL}).
+     */
+    private boolean enterGuest() {
         for (;;) {
+            if ((requests & REQ_DIRTY_RING_SOFT_FULL) != 0 && dirtyRingStillFull()) {
+                lastExit = Access.RING_FULL;
+                return false;
+            }
             MODE.setVolatile(this, IN_GUEST);
             if (requests == 0 && mode == IN_GUEST) {
-                return;
+                return true;
             }
             exitGuest();
         }
+    }
+
+    /**
+     * {@code kvm_dirty_ring_check_request}: consumes the soft-full request, and raises it again if the ring
+     * has not been reset below its soft limit meanwhile.
+     */
+    private boolean dirtyRingStillFull() {
+        REQUESTS.getAndBitwiseAnd(this, ~REQ_DIRTY_RING_SOFT_FULL);
+        if (dirtyRingFull != null && dirtyRingFull.getAsBoolean()) {
+            REQUESTS.getAndBitwiseOr(this, REQ_DIRTY_RING_SOFT_FULL);
+            return true;
+        }
+        return false;
     }
 
     /** Leave guest mode: OUTSIDE, service requests, then tell waiting flushers. */
@@ -381,6 +412,21 @@ public final class MmuVcpu implements Vcpu {
                 LockSupport.parkNanos(10_000);
             }
         }
+    }
+
+    /**
+     * Called by the dirty ring of this vCPU, on this vCPU's thread, when a push made it soft-full
+     * ({@code kvm_make_request(KVM_REQ_DIRTY_RING_SOFT_FULL)}): from the next guest entry on, the access
+     * exits with {@link Access.RingFull} until {@code stillFull} turns false (the ring was reset).
+     */
+    public void requestDirtyRingExit(BooleanSupplier stillFull) {
+        dirtyRingFull = stillFull;
+        REQUESTS.getAndBitwiseOr(this, REQ_DIRTY_RING_SOFT_FULL);
+    }
+
+    /** Whether the calling thread is the one running this vCPU ({@code kvm_get_running_vcpu() == this}). */
+    public boolean drivenByCurrentThread() {
+        return DRIVER.getVolatile(this) == Thread.currentThread();
     }
 
     private boolean claim() {

@@ -25,6 +25,18 @@ public sealed interface Access {
     record MemoryFault(long gpa, long size, boolean isPrivate) implements Access {
     }
 
+    /**
+     * {@code KVM_EXIT_DIRTY_RING_FULL}: the vCPU's dirty ring reached its soft limit, so the vCPU did not
+     * enter the guest and the access did not happen (a load completes with 0, a store is not done). The
+     * VMM harvests the ring, calls {@code resetDirtyRings}, and runs the access again; until the reset
+     * brings the ring below its limit every access exits like this (spec §4.6).
+     */
+    record RingFull() implements Access {
+    }
+
     /** The shared instance for completed stores. */
     Stored STORED = new Stored();
+
+    /** The shared instance for dirty-ring-full exits. */
+    RingFull RING_FULL = new RingFull();
 }

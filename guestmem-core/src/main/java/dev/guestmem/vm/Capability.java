@@ -7,9 +7,13 @@ public final class Capability {
     public static final int SYNC_MMU = 16;
     public static final int READONLY_MEM = 81;
     public static final int MULTI_ADDRESS_SPACE = 118;
+    /** Obsolete: must not be used (spec §4.5); x86 answers 0 and refuses to enable it. */
+    public static final int MANUAL_DIRTY_LOG_PROTECT = 166;
     public static final int MANUAL_DIRTY_LOG_PROTECT2 = 168;
     public static final int DIRTY_LOG_RING = 192;
     public static final int DIRTY_LOG_RING_ACQ_REL = 223;
+    /** arm64 only: x86 answers 0 and refuses to enable it. */
+    public static final int DIRTY_LOG_RING_WITH_BITMAP = 225;
     public static final int USER_MEMORY2 = 231;
     public static final int MEMORY_FAULT_INFO = 232;
     public static final int MEMORY_ATTRIBUTES = 233;

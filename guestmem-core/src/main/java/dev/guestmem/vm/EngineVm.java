@@ -3,6 +3,7 @@ package dev.guestmem.vm;
 import static dev.guestmem.memslot.KvmLimits.PAGE_SIZE;
 
 import dev.guestmem.Errno;
+import dev.guestmem.dirty.DirtyLog;
 import dev.guestmem.gmem.GmemFaultSource;
 import dev.guestmem.gmem.GmemInvalidationTarget;
 import dev.guestmem.gmem.GuestMemfd;
@@ -60,6 +61,8 @@ public final class EngineVm implements Vm {
      * inside an invalidation window.
      */
     private final GmemInvalidationTarget gmemTarget;
+    /** Dirty logging: bitmaps, rings, GET/CLEAR and the tracker the MMU reports writable mappings to. */
+    private final DirtyLog dirtyLog;
     /** Whether {@link #files} is this VM's alone, so that closing the VM closes them (process exit). */
     private final boolean ownsFiles;
     private volatile boolean dead;
@@ -93,11 +96,18 @@ public final class EngineVm implements Vm {
         this.gmemFaults = new GmemFaultSource(attributes);
         this.mmu = new TdpMmu(config.mmu());
         this.gmemTarget = new GmemMmuInvalidation(mmu);
-        this.vcpus = new VcpuSet(mmu, new FaultHandler(mmu, store, srcu, host, gmemFaults));
+        FaultHandler faults = new FaultHandler(mmu, store, srcu, host, gmemFaults);
+        this.vcpus = new VcpuSet(mmu, faults);
         mmu.setTlbFlusher(vcpus);
         this.rangeWalker = new RangeWalker(srcu, store, mmu);
         this.notifier = new MmuNotifier(mmu, rangeWalker, invalidations);
-        this.regions = new MemoryRegionUpdater(this, type, store, files, new MmuMemslotHooks(mmu, store));
+        // kvm->slots_lock, shared by memslot updates and the dirty-log ioctls (INV-B, mmu.md §3.3).
+        ReentrantLock slotsLock = new ReentrantLock();
+        this.dirtyLog = new DirtyLog(store, srcu, host, slotsLock, mmu, vcpus, faults.hugePages(),
+                new MmuMemslotHooks(mmu, store));
+        mmu.setDirtyTracker(dirtyLog.tracker());
+        this.regions = new MemoryRegionUpdater(this, type, store, files, dirtyLog.memslotHooks(), slotsLock,
+                dirtyLog.bitmaps());
         if (host != null) { // null only for memslot-layer tests that never touch guest memory
             host.addInvalidationListener(notifier);
         }
@@ -139,6 +149,8 @@ public final class EngineVm implements Vm {
             case Capability.GUEST_MEMFD_FLAGS -> supportedGmemFlags();
             case Capability.MEMORY_ATTRIBUTES -> attributes.supported();
             case Capability.MEMORY_FAULT_INFO -> 1;
+            case Capability.MANUAL_DIRTY_LOG_PROTECT2, Capability.DIRTY_LOG_RING, Capability.DIRTY_LOG_RING_ACQ_REL ->
+                dirtyLog.checkExtension(capability);
             case Capability.VM_TYPES -> (1L << VmType.DEFAULT.number()) | (1L << VmType.SW_PROTECTED.number());
             default -> 0;
         };
@@ -159,6 +171,34 @@ public final class EngineVm implements Vm {
     /** Either set-memory-region ioctl; every VM ioctl on a destroyed VM is {@code EIO} (spec §1.1 step 0). */
     public int setRegion(RegionRequest request) {
         return dead ? Errno.EIO : regions.apply(request);
+    }
+
+    @Override
+    public int enableCap(int capability, long arg0) {
+        return dead ? Errno.EIO : dirtyLog.enableCap(capability, arg0);
+    }
+
+    @Override
+    public int getDirtyLog(int slot, long[] bitmap) {
+        return dead ? Errno.EIO : dirtyLog.getDirtyLog(slot, bitmap);
+    }
+
+    @Override
+    public int clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap) {
+        return dead ? Errno.EIO : dirtyLog.clearDirtyLog(slot, firstPage, numPages, bitmap);
+    }
+
+    @Override
+    public int resetDirtyRings() {
+        return dead ? -Errno.EIO : dirtyLog.resetDirtyRings();
+    }
+
+    /**
+     * This VM's dirty logging: the dirty ring of a vCPU as userspace maps it ({@link DirtyLog#ring}), the
+     * VMM-side guest write API whose writes are logged ({@link DirtyLog#writer}), counters.
+     */
+    public DirtyLog dirtyLog() {
+        return dirtyLog;
     }
 
     @Override

@@ -8,6 +8,7 @@ import static dev.guestmem.memslot.KvmLimits.TASK_SIZE_MAX;
 import static dev.guestmem.memslot.KvmLimits.USER_MEM_SLOTS;
 
 import dev.guestmem.Errno;
+import dev.guestmem.dirty.DirtyBitmapAllocator;
 import dev.guestmem.gmem.GuestMemfd;
 import dev.guestmem.memslot.GmemBinding;
 import dev.guestmem.memslot.KvmLimits;
@@ -32,16 +33,30 @@ final class MemoryRegionUpdater {
     private final MemslotStore store;
     private final FileTable files;
     private final MemslotUpdateHooks hooks;
-    private final ReentrantLock slotsLock = new ReentrantLock();
+    /** The dirty-bitmap decision of {@code kvm_prepare_memory_region} (spec §4.1); null: no bitmaps. */
+    private final DirtyBitmapAllocator bitmaps;
+    private final ReentrantLock slotsLock;
     /** {@code kvm->nr_memslot_pages}: pages over all slots of all address spaces (unsigned). */
     private long nrMemslotPages;
 
+    /** An updater without dirty bitmaps, with a slots lock of its own. */
     MemoryRegionUpdater(Object vm, VmType type, MemslotStore store, FileTable files, MemslotUpdateHooks hooks) {
+        this(vm, type, store, files, hooks, new ReentrantLock(), null);
+    }
+
+    /**
+     * An updater serialized by {@code slotsLock} (which the VM's other slot-lock holders share) whose new
+     * slots get dirty bitmaps from {@code bitmaps} (null: none).
+     */
+    MemoryRegionUpdater(Object vm, VmType type, MemslotStore store, FileTable files, MemslotUpdateHooks hooks,
+            ReentrantLock slotsLock, DirtyBitmapAllocator bitmaps) {
         this.vm = vm;
         this.type = type;
         this.store = store;
         this.files = files;
         this.hooks = hooks;
+        this.slotsLock = slotsLock;
+        this.bitmaps = bitmaps;
     }
 
     /**
@@ -175,13 +190,19 @@ final class MemoryRegionUpdater {
     }
 
     /** {@code kvm_set_memslot} (spec §2.6): INVALID step, prepare, publish, commit. */
-    private int setMemslot(Memslot old, Memslot next, MemslotChange change) {
+    private int setMemslot(Memslot old, Memslot planned, MemslotChange change) {
+        Memslot next = planned;
         int asId = change == MemslotChange.CREATE ? next.asId() : old.asId();
         int id = change == MemslotChange.CREATE ? next.id() : old.id();
         if (change.needsInvalidStep()) {
             // Hide the slot from translations before zapping, so no vCPU can map it again meanwhile.
             store.install(asId, id, old.invalidCopy());
             hooks.invalidated(old);
+        }
+        if (bitmaps != null) {
+            // kvm_prepare_memory_region: the generic bitmap decision comes before the arch hook; if that
+            // fails, a bitmap allocated here goes away with the slot that was never published.
+            next = bitmaps.prepare(old, next, change);
         }
         int err = archPrepare(old, next, change);
         if (err != 0) {

@@ -26,6 +26,44 @@ public interface Vm extends AutoCloseable {
     int setUserMemoryRegion2(int slot, int flags, long guestPhysAddr, long memorySize, long userspaceAddr,
             int guestMemfd, long guestMemfdOffset);
 
+    /**
+     * {@code KVM_ENABLE_CAP(capability)} with {@code args[0] = arg0} and flags 0: 0 or errno. Dirty logging
+     * knows {@code MANUAL_DIRTY_LOG_PROTECT2} (spec §4.5) and {@code DIRTY_LOG_RING(_ACQ_REL)} (§4.6,
+     * before any vCPU exists).
+     */
+    int enableCap(int capability, long arg0);
+
+    /**
+     * {@code KVM_GET_DIRTY_LOG} of {@code slot} ({@code as_id << 16 | id}) into {@code bitmap}: page
+     * {@code i} of the slot is bit {@code i % 64} of word {@code i / 64}. Without manual protection the
+     * returned bits are cleared and their pages write-protected again, and TLBs are flushed before the call
+     * returns; with it, the live bitmap is copied as it is (spec §4.3). The kernel writes
+     * {@code ALIGN(npages, 64) / 8} bytes; a shorter array receives the words that fit.
+     *
+     * @return 0, {@code ENXIO} (dirty rings without bitmaps), {@code EINVAL} (address space or id out of
+     *         range) or {@code ENOENT} (no such slot, or it does not log dirty pages)
+     */
+    int getDirtyLog(int slot, long[] bitmap);
+
+    /**
+     * {@code KVM_CLEAR_DIRTY_LOG} of pages {@code [firstPage, firstPage + numPages)} ({@code numPages} is
+     * the u32 {@code num_pages}): {@code bitmap} holds the window's bits, bit 0 of word 0 being page
+     * {@code firstPage}; only pages also dirty in the slot are cleared and write-protected (spec §4.4).
+     *
+     * @return 0, {@code ENXIO}, {@code EINVAL} (id, a first page that is not a multiple of 64, a window
+     *         outside the slot, an unaligned length that stops short of the slot's end), {@code ENOENT}, or
+     *         {@code EFAULT} (the bitmap is shorter than the window)
+     */
+    int clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap);
+
+    /**
+     * {@code KVM_RESET_DIRTY_RINGS}: frees every harvested ring entry, write-protecting its page again
+     * (spec §4.6).
+     *
+     * @return the number of entries freed, or {@code -EINVAL} without dirty rings
+     */
+    int resetDirtyRings();
+
     /** {@code KVM_CREATE_GUEST_MEMFD}: a new fd, or {@code -errno}. */
     int createGuestMemfd(long size, long flags);
 

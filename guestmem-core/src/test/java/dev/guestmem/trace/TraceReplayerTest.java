@@ -3,6 +3,7 @@ package dev.guestmem.trace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.guestmem.Errno;
 import dev.guestmem.host.HostMemory;
@@ -14,6 +15,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The replayer's own rules, on the engine: names at replay time, host faults, VM lifecycle, outputs. */
@@ -33,6 +36,16 @@ class TraceReplayerTest {
 
     private List<String> replay(String text) {
         return replayer.replay(TraceParser.parse("t.gmt", text));
+    }
+
+    /**
+     * A line whose operation is still pending, if any is: the stop tests need one, and the set shrinks as
+     * subsystems are wired in (once it is empty they have nothing left to test and are skipped).
+     */
+    private static Optional<String> pendingLine() {
+        return Stream.of("attrs 0 0x1000 8 0", "gmem g 0x1000 0", "fallocate 3 1 0 0x1000", "fstat 3", "close 3")
+                .filter(line -> PendingOps.firstPending(TraceParser.parse("p.gmt", line)).isPresent())
+                .findFirst();
     }
 
     @Test
@@ -108,11 +121,14 @@ class TraceReplayerTest {
 
     @Test
     void pendingOperationStopsBeforeRunningAnythingMore() {
-        Trace trace = TraceParser.parse("t.gmt", "mmap a 0x1000\ndirty 1 64\nhw a 1\n");
+        Optional<String> pending = pendingLine();
+        assumeTrue(pending.isPresent(), "no operation is pending any more");
+        Trace trace = TraceParser.parse("t.gmt", "mmap a 0x1000\n" + pending.get() + "\nhw a 1\n");
         List<String> printed = new ArrayList<>();
         TraceNotImplementedException e = assertThrows(TraceNotImplementedException.class,
                 () -> replayer.replay(trace, (op, result) -> printed.add(result)));
-        assertEquals("not implemented yet: dirty (t.gmt:2)", e.getMessage());
+        String keyword = pending.get().split(" ")[0];
+        assertEquals("not implemented yet: " + keyword + " (t.gmt:2)", e.getMessage());
         assertEquals(List.of("ok"), printed);
     }
 
@@ -124,7 +140,9 @@ class TraceReplayerTest {
 
     @Test
     void vmAndHostAreClosedWhenTheReplayStops() {
-        assertThrows(TraceNotImplementedException.class, () -> replay("mmap a 0x1000\ndirty 1 64\n"));
+        Optional<String> pending = pendingLine();
+        assumeTrue(pending.isPresent(), "no operation is pending any more");
+        assertThrows(TraceNotImplementedException.class, () -> replay("mmap a 0x1000\n" + pending.get() + "\n"));
         assertClosed();
         vms.clear();
         hosts.clear();
