@@ -1,0 +1,63 @@
+package dev.guestmem.perf;
+
+import dev.guestmem.vcpu.GuestCode;
+
+/**
+ * {@code RW} (spec §B.4 test 5): guest and host each write their value into every page of the 512 MiB
+ * test area (guest at offset 0, host at the middle of the page), sync, then check and clear the other's
+ * value, sync: read/write coherence through both paths across all slots.
+ */
+final class RwWorkload implements Workload {
+    private static final long PAGES = 131_072;
+    private static final long MIDDLE = SlotLayout.PAGE / 2;
+
+    private final PerfVm vm;
+    private final SyncFlag sync;
+
+    RwWorkload(PerfVm vm, SyncFlag sync) {
+        this.vm = vm;
+        this.sync = sync;
+    }
+
+    @Override
+    public GuestCode guest() {
+        return g -> {
+            if (!sync.guestStarted(g)) {
+                return;
+            }
+            do {
+                GuestStores.fill(g, SlotLayout.TEST_GPA, PAGES, GuestStores.VAL_1);
+                if (!sync.guestSync(g)) {
+                    return;
+                }
+                for (long p = 0; p < PAGES; p++) {
+                    long gpa = SlotLayout.TEST_GPA + p * SlotLayout.PAGE + MIDDLE;
+                    long v = g.read64(gpa);
+                    if (v != GuestStores.VAL_2) {
+                        throw new IllegalStateException("guest read 0x" + Long.toHexString(v) + " at 0x"
+                                + Long.toHexString(gpa) + ", expected the host's value");
+                    }
+                    GuestStores.store(g, gpa, 0);
+                }
+            } while (sync.guestSync(g));
+        };
+    }
+
+    @Override
+    public void hostLoop() {
+        for (long p = 0; p < PAGES; p++) {
+            vm.hostWrite64(SlotLayout.TEST_GPA + p * SlotLayout.PAGE + MIDDLE, GuestStores.VAL_2);
+        }
+        sync.hostSync();
+        for (long p = 0; p < PAGES; p++) {
+            long gpa = SlotLayout.TEST_GPA + p * SlotLayout.PAGE;
+            long v = vm.hostRead64(gpa);
+            if (v != GuestStores.VAL_1) {
+                throw new IllegalStateException("host read 0x" + Long.toHexString(v) + " at 0x"
+                        + Long.toHexString(gpa) + ", expected the guest's value");
+            }
+            vm.hostWrite64(gpa, 0);
+        }
+        sync.hostSync();
+    }
+}
