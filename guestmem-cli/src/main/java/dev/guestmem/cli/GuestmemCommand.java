@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code guestmem}: the command-line face of the engine. */
 @Command(name = "guestmem", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Replays guest-memory traces (.gmt) on the pure-Java KVM engine, on the real KVM, or on both.",
-        subcommands = {MigrateCommand.class, RunCommand.class, TourCommand.class, FuzzCommand.class},
+        subcommands = {MigrateCommand.class, RunCommand.class, TourCommand.class, FuzzCommand.class, PerfCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:success",
