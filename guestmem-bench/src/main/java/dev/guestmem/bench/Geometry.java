@@ -6,6 +6,7 @@ import dev.guestmem.memslot.Memslot;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.memslot.MemslotStore;
 import dev.guestmem.memslot.PublishBarrier;
+import dev.guestmem.perf.SlotLayout;
 import dev.guestmem.sync.Srcu;
 
 /**
@@ -14,17 +15,17 @@ import dev.guestmem.sync.Srcu;
  */
 final class Geometry {
     /** {@code MEM_GPA}: where the first data slot starts. */
-    static final long MEM_GPA = 0x1000_0000L;
+    static final long MEM_GPA = SlotLayout.MEM_GPA;
     static final long BASE_GFN = MEM_GPA >>> PAGE_SHIFT;
     /** {@code MEM_TEST_MOVE_GPA_DEST}: past the whole test area, where the move tests send the last slot. */
-    static final long MOVE_DEST_GPA = 0x3001_0000L;
+    static final long MOVE_DEST_GPA = SlotLayout.MOVE_DEST_GPA;
     /**
      * Host addresses for slots without a real mapping: page aligned and inside user space, which is all the
      * region checks look at (spec §1.1); no benchmark here touches guest memory through them.
      */
     static final long FAKE_HVA = 0x7f00_0000_0000L;
     /** {@code MEM_SIZE} of memslot_perf_test in 4 KiB pages: what the setup test splits over its slots. */
-    static final long MEM_PAGES = 131_088;
+    static final long MEM_PAGES = SlotLayout.MEM_PAGES;
 
     private Geometry() {
     }

@@ -5,6 +5,7 @@ import static dev.guestmem.memslot.KvmLimits.USER_MEM_SLOTS;
 
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.memslot.MemslotImpl;
+import dev.guestmem.perf.SlotLayout;
 import dev.guestmem.vm.EngineVm;
 import dev.guestmem.vm.VmType;
 import java.util.concurrent.TimeUnit;
@@ -65,14 +66,13 @@ public class MemslotSetupBenchmark {
         if (slots < 1 || slots >= USER_MEM_SLOTS) {
             throw new IllegalArgumentException("slots must be in 1.." + (USER_MEM_SLOTS - 1) + ": " + slots);
         }
-        long perSlot = Geometry.MEM_PAGES / slots;
-        long remainder = Geometry.MEM_PAGES % slots;
+        SlotLayout layout = SlotLayout.of(slots, Geometry.MEM_PAGES).orElseThrow();
         gpas = new long[slots + 1];
         sizes = new long[slots + 1];
         hvas = new long[slots + 1];
         for (int k = 1; k <= slots; k++) {
-            gpas[k] = Geometry.MEM_GPA + ((k - 1) * perSlot << PAGE_SHIFT);
-            sizes[k] = (perSlot + (k == slots ? remainder : 0)) << PAGE_SHIFT;
+            gpas[k] = layout.gpa(k);
+            sizes[k] = layout.bytes(k);
             hvas[k] = Geometry.FAKE_HVA + (gpas[k] - Geometry.MEM_GPA);
         }
     }
