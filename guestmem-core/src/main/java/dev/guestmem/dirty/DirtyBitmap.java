@@ -1,5 +1,6 @@
 package dev.guestmem.dirty;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -13,18 +14,24 @@ import java.util.Arrays;
  *
  * <p>Live words change only atomically: a bit is set with an atomic OR, a word is reaped with an exchange
  * (GET) or an atomic AND-NOT (CLEAR), so a bit set concurrently by a vCPU is either reaped or stays set,
- * never lost. The scratch half belongs to whoever holds the slots lock.
+ * never lost. The scratch half belongs to whoever holds the slots lock, and is all zeros between two
+ * such users (each zeroes what it wrote), which spares a GET from zeroing all of it first.
  */
 public final class DirtyBitmap {
     /** {@code BITS_PER_LONG}. */
     public static final int BITS_PER_WORD = 64;
 
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Words compared at once against {@link #ZEROS} when looking for dirty words. */
+    private static final int SCAN_CHUNK = 512;
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new long[SCAN_CHUNK]);
 
     private final long npages;
     private final int words;
     /** {@code [0, words)}: live; {@code [words, 2 * words)}: scratch. */
     private final long[] bits;
+    /** {@link #bits} as a segment, for vectorized scans of the live half. */
+    private final MemorySegment segment;
 
     private DirtyBitmap(long npages) {
         if (npages <= 0) {
@@ -33,6 +40,7 @@ public final class DirtyBitmap {
         this.npages = npages;
         this.words = Math.toIntExact(wordsFor(npages));
         this.bits = new long[2 * words];
+        this.segment = MemorySegment.ofArray(bits);
     }
 
     /** A zeroed bitmap for a slot of {@code npages} pages ({@code __vcalloc(2, dirty_bytes)}). */
@@ -114,24 +122,30 @@ public final class DirtyBitmap {
         System.arraycopy(bits, 0, dst, 0, count);
     }
 
-    /** Index of the first non-zero live word at or after {@code from}, or {@link #words()} if none. */
+    /**
+     * Index of the first non-zero live word at or after {@code from}, or {@link #words()} if none. Plain
+     * reads, compared {@value #SCAN_CHUNK} words at a time against zeros (a vectorized mismatch): the
+     * caller takes a candidate with an atomic exchange before acting on it, and a bit set after the scan
+     * passed its word simply stays for the next GET.
+     */
     int nextNonZeroLive(int from) {
-        long[] b = bits;
-        int end = words;
-        int i = from;
-        // A plain read finds candidates fast; the caller re-reads a candidate atomically before acting.
-        while (i < end && b[i] == 0) {
-            i++;
+        for (int i = from; i < words; i += SCAN_CHUNK) {
+            int n = Math.min(SCAN_CHUNK, words - i);
+            long at = MemorySegment.mismatch(segment, (long) i * Long.BYTES, (long) (i + n) * Long.BYTES, ZEROS, 0,
+                    (long) n * Long.BYTES);
+            if (at >= 0) {
+                return i + (int) (at / Long.BYTES);
+            }
         }
-        return i;
+        return words;
     }
 
     // ---------------------------------------------------------------------------------------------
     // Scratch half (slots lock held)
 
-    /** Zeroes the scratch half. */
-    void clearScratch() {
-        Arrays.fill(bits, words, 2 * words, 0L);
+    /** Zeroes scratch words {@code [from, from + count)}. */
+    void clearScratch(int from, int count) {
+        Arrays.fill(bits, words + from, words + from + count, 0L);
     }
 
     /** Stores {@code value} in scratch word {@code i}. */
@@ -147,6 +161,19 @@ public final class DirtyBitmap {
     /** Copies the first {@code count} scratch words into {@code dst}. */
     void copyScratch(long[] dst, int count) {
         System.arraycopy(bits, words, dst, 0, count);
+    }
+
+    /**
+     * The same as {@link #copyScratch} when only the words {@code nonZero} may be non-zero (the scratch half
+     * is zero between users): zeros, then those words — one pass over {@code dst} instead of two.
+     */
+    void copyScratch(long[] dst, int count, int[] nonZero) {
+        Arrays.fill(dst, 0, count, 0L);
+        for (int i : nonZero) {
+            if (i < count) {
+                dst[i] = bits[words + i];
+            }
+        }
     }
 
     /** Loads {@code count} words of {@code src} into the scratch half from word {@code at} on. */

@@ -67,12 +67,18 @@ final class DirtyLogIoctls {
                 bitmap.copyLive(out, count); // as it is: no clearing, no protection, no flush
                 return 0;
             }
-            boolean flush = snapshotAndProtect(memslot, bitmap);
-            interleaver.point("dirty-log.beforeFlush");
-            if (flush) {
-                mmu.flushRemoteTlbs(); // kvm_flush_remote_tlbs_memslot: before the copy-out and the return
+            int[] taken = snapshotAndProtect(memslot, bitmap);
+            try {
+                interleaver.point("dirty-log.beforeFlush");
+                if (taken.length > 0) {
+                    mmu.flushRemoteTlbs(); // kvm_flush_remote_tlbs_memslot: before the copy-out and the return
+                }
+                bitmap.copyScratch(out, count, taken);
+            } finally {
+                for (int i : taken) {
+                    bitmap.setScratch(i, 0); // leave the scratch half zeroed for the next user
+                }
             }
-            bitmap.copyScratch(out, count);
             return 0;
         } finally {
             slotsLock.unlock();
@@ -81,29 +87,50 @@ final class DirtyLogIoctls {
 
     /**
      * The legacy-mode core of GET (spec §4.3 step 6): under the MMU write lock, every non-zero live word is
-     * exchanged with 0 into the scratch half and exactly its pages are write-protected. Returns whether
-     * any word was non-zero (then a flush is owed, whether or not an SPTE changed).
+     * exchanged with 0 into the (zeroed) scratch half and exactly its pages are write-protected. Returns the
+     * indexes of the words taken; if there is any, a flush is owed, whether or not an SPTE changed. The lock
+     * is taken at the first non-zero word: a scan that finds none does nothing that needs it.
      */
-    private boolean snapshotAndProtect(Memslot memslot, DirtyBitmap bitmap) {
-        bitmap.clearScratch();
-        boolean flush = false;
+    private int[] snapshotAndProtect(Memslot memslot, DirtyBitmap bitmap) {
+        int words = bitmap.words();
+        int i = bitmap.nextNonZeroLive(0);
+        if (i == words) {
+            return new int[0];
+        }
+        IntList taken = new IntList();
         MmuLock lock = mmu.lock();
         lock.writeLock();
         try {
-            int words = bitmap.words();
-            for (int i = bitmap.nextNonZeroLive(0); i < words; i = bitmap.nextNonZeroLive(i + 1)) {
+            for (; i < words; i = bitmap.nextNonZeroLive(i + 1)) {
                 long mask = bitmap.takeWord(i);
                 if (mask == 0) {
                     continue;
                 }
                 bitmap.setScratch(i, mask);
+                taken.add(i);
                 mmu.writeProtectMasked(memslot, (long) i * DirtyBitmap.BITS_PER_WORD, mask);
-                flush = true;
             }
         } finally {
             lock.writeUnlock();
         }
-        return flush;
+        return taken.toArray();
+    }
+
+    /** A growable list of word indexes. */
+    private static final class IntList {
+        private int[] items = new int[16];
+        private int size;
+
+        void add(int value) {
+            if (size == items.length) {
+                items = java.util.Arrays.copyOf(items, 2 * size);
+            }
+            items[size++] = value;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(items, size);
+        }
     }
 
     /**
@@ -142,7 +169,12 @@ final class DirtyLogIoctls {
             }
             DirtyBitmap dirty = memslot.dirtyBitmap();
             dirty.loadScratch(bitmap, 0, words);
-            boolean flush = clearAndProtect(memslot, dirty, (int) (firstPage >>> 6), words);
+            boolean flush;
+            try {
+                flush = clearAndProtect(memslot, dirty, (int) (firstPage >>> 6), words);
+            } finally {
+                dirty.clearScratch(0, words);
+            }
             interleaver.point("dirty-log.beforeFlush");
             if (flush) {
                 mmu.flushRemoteTlbs();

@@ -59,7 +59,7 @@ class DirtyBitmapTest {
         b.loadScratch(new long[] {7, 9}, 0, 2);
         assertEquals(0, b.liveWord(0));
         assertEquals(9, b.scratch(1));
-        b.clearScratch();
+        b.clearScratch(0, 2);
         assertEquals(0, b.scratch(0));
         assertEquals(2, b.nextNonZeroLive(0), "nothing live");
         b.markDirty(70);
