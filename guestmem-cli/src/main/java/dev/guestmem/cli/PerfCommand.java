@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
  * {@code guestmem perf}: memslot_perf_test's workloads (kernel-selftests.md §B) on the tree and array
  * memslot designs and the real kernel, printed as a table (and optionally CSV and a chart).
  */
-@Command(name = "perf", mixinStandardHelpOptions = true,
+@Command(name = "perf", mixinStandardHelpOptions = true, subcommands = PerfDirtyLogCommand.class,
         description = {"memslot_perf_test's workloads with its geometry (512 MiB + 64 KiB at gpa 0x10000000 split",
             "over the data slots; map on 32 MiB + 64 KiB, unmap on 128 MiB + 64 KiB), on the tree and array",
             "memslot designs and the real KVM. Guest loops run on a vCPU thread, the host loop on this one."},
