@@ -53,6 +53,11 @@ public final class PerfCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "S", description = "Seconds per run of a test (default: 5).")
     private double seconds = 5;
 
+    @Option(names = "--warmup", paramLabel = "S",
+            description = "Seconds of an unrecorded run of each test and implementation at the first slot count,"
+                    + " so the JIT has compiled the loops before the first recorded cell; 0 = none (default: 1).")
+    private double warmup = 1;
+
     @Option(names = "--runs", paramLabel = "N", description = "Runs per test; the best counts (default: 1).")
     private int runs = 1;
 
@@ -78,8 +83,9 @@ public final class PerfCommand implements Callable<Integer> {
                             + (KvmLimits.USER_MEM_SLOTS - 1) + " (slot 0 is reserved)");
                 }
             }
-            if (!(seconds > 0) || runs < 1) {
-                throw new IllegalArgumentException("--seconds must be positive and --runs at least 1");
+            if (!(seconds > 0) || runs < 1 || !(warmup >= 0)) {
+                throw new IllegalArgumentException("--seconds must be positive, --warmup not negative and --runs"
+                        + " at least 1");
             }
             if (chart != null && !chart.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
                 throw new IllegalArgumentException("--chart must name a .png file");
@@ -88,8 +94,8 @@ public final class PerfCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "guestmem perf: " + e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "memslot_perf_test workloads: %s s per run, %d run(s) per test, best run shown%n",
-                seconds, runs);
+        out.printf(Locale.ROOT, "memslot_perf_test workloads: %s s per run, %d run(s) per test, best run shown,"
+                + " %s s warm-up%n", seconds, runs, warmup);
         out.flush();
         List<PerfCell> cells = measure(testList, targets);
         List<String> names = targets.stream().map(PerfTarget::name).toList();
@@ -108,6 +114,7 @@ public final class PerfCommand implements Callable<Integer> {
         List<PerfCell> cells = new ArrayList<>();
         try (ProgressBar bar = progressBar((long) testList.size() * slots.size() * targets.size())) {
             for (PerfTest t : testList) {
+                warmUp(t, targets);
                 for (int s : slots) {
                     for (PerfTarget target : targets) {
                         if (bar != null) {
@@ -124,6 +131,19 @@ public final class PerfCommand implements Callable<Integer> {
             }
         }
         return cells;
+    }
+
+    /** One unrecorded run of {@code test} per available target at the first slot count. */
+    private void warmUp(PerfTest test, List<PerfTarget> targets) throws InterruptedException {
+        if (warmup == 0) {
+            return;
+        }
+        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (warmup * 1e9)), 1);
+        for (PerfTarget target : targets) {
+            if (PerfTargets.unavailable(target).isEmpty()) {
+                runner.run(test, slots.getFirst(), target);
+            }
+        }
     }
 
     /** A bar over all cells on stderr, only on a terminal; null otherwise. */

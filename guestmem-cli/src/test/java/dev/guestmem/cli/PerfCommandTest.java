@@ -20,7 +20,7 @@ class PerfCommandTest {
     void tinyRunPrintsTheSeedShapedTableAndCsvRows() throws IOException {
         Path csv = dir.resolve("perf.csv");
         CliRun run = CliRun.of("perf", "--slots", "10", "--seconds", "0.2", "--tests", "setup,move-inactive",
-                "--impl", "tree,array", "--csv", csv.toString(), "--no-progress");
+                "--impl", "tree,array", "--csv", csv.toString(), "--warmup", "0.1", "--no-progress");
         assertEquals(ExitCode.OK, run.exitCode(), run.err());
         List<String> lines = run.outLines();
         assertTrue(lines.contains("| test | 10 array | 10 tree | 10 impr. |"), run.out());
@@ -49,7 +49,7 @@ class PerfCommandTest {
     void infeasibleCombinationsAreSkippedWithTheSelftestsMessage() throws IOException {
         Path csv = dir.resolve("skipped.csv");
         CliRun run = CliRun.of("perf", "--slots", "8209", "--tests", "map", "--impl", "tree", "--seconds", "0.2",
-                "--csv", csv.toString(), "--no-progress");
+                "--csv", csv.toString(), "--warmup", "0", "--no-progress");
         assertEquals(ExitCode.OK, run.exitCode(), run.err());
         assertTrue(run.outLines().contains("| map (s/it) | infeasible |"), run.out());
         assertTrue(run.outLines().contains("skipped: map, 8209 slots, tree: Memslot count too high for this test,"
@@ -61,7 +61,7 @@ class PerfCommandTest {
     void chartIsAPngFile() throws IOException {
         Path png = dir.resolve("perf.png");
         CliRun run = CliRun.of("perf", "--slots", "10,30", "--tests", "setup", "--impl", "tree,array",
-                "--seconds", "0.2", "--chart", png.toString(), "--no-progress");
+                "--seconds", "0.2", "--chart", png.toString(), "--warmup", "0", "--no-progress");
         assertEquals(ExitCode.OK, run.exitCode(), run.err());
         byte[] bytes = Files.readAllBytes(png);
         assertTrue(bytes.length > 1000, "size " + bytes.length);
@@ -75,6 +75,7 @@ class PerfCommandTest {
         assertUsage(CliRun.of("perf", "--slots", "32764"), "slot count 32764 is outside 1..32763");
         assertUsage(CliRun.of("perf", "--impl", "btree"), "unknown implementation 'btree'");
         assertUsage(CliRun.of("perf", "--seconds", "0"), "--seconds must be positive");
+        assertUsage(CliRun.of("perf", "--warmup", "-1"), "--warmup not negative");
         assertUsage(CliRun.of("perf", "--chart", "x.svg"), "--chart must name a .png file");
     }
 
