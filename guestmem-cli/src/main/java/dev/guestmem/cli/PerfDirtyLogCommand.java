@@ -7,8 +7,6 @@ import dev.guestmem.perf.DirtyLogPerfRun;
 import dev.guestmem.vm.EngineVm;
 import dev.guestmem.vm.VmType;
 import java.io.PrintWriter;
-import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -64,29 +62,8 @@ public final class PerfDirtyLogCommand implements Callable<Integer> {
         try (EngineVm vm = EngineVm.create(VmType.DEFAULT, impl)) {
             r = DirtyLogPerfRun.run(vm, options);
         }
-        out.printf(Locale.ROOT, "Populate memory time: %s%n", seconds(r.populate()));
-        out.printf(Locale.ROOT, "Enabling dirty logging time: %s%n", seconds(r.enable()));
-        List<DirtyLogPerfReport.Iteration> its = r.iterations();
-        for (int i = 0; i < its.size(); i++) {
-            out.printf(Locale.ROOT, "Iteration %d dirty memory time: %s%n", i + 1, seconds(its.get(i).dirty()));
-            out.printf(Locale.ROOT, "Iteration %d get dirty log time: %s%n", i + 1, seconds(its.get(i).get()));
-            if (options.manualProtect()) {
-                out.printf(Locale.ROOT, "Iteration %d clear dirty log time: %s%n", i + 1, seconds(its.get(i).clear()));
-            }
-        }
-        out.printf(Locale.ROOT, "Disabling dirty logging time: %s%n", seconds(r.disable()));
-        out.printf(Locale.ROOT, "Get dirty log over %d iterations took %s. (Avg %s/iteration)%n", its.size(),
-                seconds(r.getTotal()), seconds(r.getTotal().dividedBy(its.size())));
-        if (options.manualProtect()) {
-            out.printf(Locale.ROOT, "Clear dirty log over %d iterations took %s. (Avg %s/iteration)%n", its.size(),
-                    seconds(r.clearTotal()), seconds(r.clearTotal().dividedBy(its.size())));
-        }
+        r.lines(options).forEach(out::println);
         out.flush();
         return ExitCode.OK;
-    }
-
-    /** The selftest's {@code %ld.%.9lds} format. */
-    private static String seconds(Duration d) {
-        return String.format(Locale.ROOT, "%d.%09ds", d.toSeconds(), d.toNanosPart());
     }
 }

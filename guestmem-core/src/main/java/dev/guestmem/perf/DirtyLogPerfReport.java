@@ -1,7 +1,9 @@
 package dev.guestmem.perf;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The times dirty_log_perf_test reports (spec §C).
@@ -20,6 +22,39 @@ public record DirtyLogPerfReport(Duration populate, Duration enable, List<Iterat
      * @param clear {@code KVM_CLEAR_DIRTY_LOG} of every slot, zero without manual protection
      */
     public record Iteration(Duration dirty, Duration get, Duration clear) {
+    }
+
+    /**
+     * The selftest's result lines, times as {@code %ld.%09lds}; the dirty lines add nanoseconds per page per
+     * vCPU. Clear lines only with {@code manualProtect}.
+     */
+    public List<String> lines(DirtyLogPerfOptions options) {
+        List<String> lines = new ArrayList<>();
+        lines.add("Populate memory time: " + seconds(populate));
+        lines.add("Enabling dirty logging time: " + seconds(enable));
+        double pagesPerVcpu = options.bytesPerVcpu() / (double) SlotLayout.PAGE;
+        for (int i = 0; i < iterations.size(); i++) {
+            Iteration it = iterations.get(i);
+            lines.add(String.format(Locale.ROOT, "Iteration %d dirty memory time: %s (%.0f ns per page per vCPU)", i + 1,
+                    seconds(it.dirty()), it.dirty().toNanos() / pagesPerVcpu));
+            lines.add("Iteration " + (i + 1) + " get dirty log time: " + seconds(it.get()));
+            if (options.manualProtect()) {
+                lines.add("Iteration " + (i + 1) + " clear dirty log time: " + seconds(it.clear()));
+            }
+        }
+        lines.add("Disabling dirty logging time: " + seconds(disable));
+        int n = iterations.size();
+        lines.add("Get dirty log over " + n + " iterations took " + seconds(getTotal()) + ". (Avg "
+                + seconds(getTotal().dividedBy(n)) + "/iteration)");
+        if (options.manualProtect()) {
+            lines.add("Clear dirty log over " + n + " iterations took " + seconds(clearTotal()) + ". (Avg "
+                    + seconds(clearTotal().dividedBy(n)) + "/iteration)");
+        }
+        return lines;
+    }
+
+    private static String seconds(Duration d) {
+        return String.format(Locale.ROOT, "%d.%09ds", d.toSeconds(), d.toNanosPart());
     }
 
     /** Sum of the get times. */
