@@ -29,6 +29,7 @@ import dev.guestmem.notifier.WalkResult;
 import dev.guestmem.sync.Srcu;
 import dev.guestmem.vcpu.MmuVcpu;
 import dev.guestmem.vcpu.VcpuSet;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
@@ -199,6 +200,21 @@ public final class EngineVm implements Vm {
      */
     public DirtyLog dirtyLog() {
         return dirtyLog;
+    }
+
+    /**
+     * {@code kvm_write_guest}: writes {@code src} to guest memory at {@code gpa} through the memslots of
+     * address space 0, on the guest's behalf (device emulation); the pages are logged like guest stores
+     * (KDL-07). Returns 0, or {@code EFAULT} at the first page without a writable slot (earlier pages stay
+     * written).
+     */
+    public int writeGuest(long gpa, MemorySegment src) {
+        return dirtyLog.writer().write(gpa, src);
+    }
+
+    /** {@link #writeGuest} of one 64-bit word (native byte order). */
+    public int writeGuest64(long gpa, long value) {
+        return dirtyLog.writer().write64(gpa, value);
     }
 
     @Override

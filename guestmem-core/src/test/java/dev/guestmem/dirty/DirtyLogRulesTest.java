@@ -214,13 +214,12 @@ class DirtyLogRulesTest {
     @Test
     void kdl07WritesByKvmItselfAreLogged() {
         long hva = slot(1, LOG, 64);
-        GuestWriter writer = vm.dirtyLog().writer();
-        assertEquals(0, writer.write64(GPA + 3 * PAGE + 8, 0x1234));
+        assertEquals(0, vm.writeGuest64(GPA + 3 * PAGE + 8, 0x1234));
         assertEquals(0x1234, vm.host().read64(hva + 3 * PAGE + 8));
         // A copy across a page boundary marks both pages.
-        assertEquals(0, writer.write(GPA + 10 * PAGE - 8, java.lang.foreign.MemorySegment.ofArray(new long[2])));
+        assertEquals(0, vm.writeGuest(GPA + 10 * PAGE - 8, java.lang.foreign.MemorySegment.ofArray(new long[2])));
         assertArrayEquals(bits(1, 3, 9, 10), get(1, 64));
-        assertEquals(EFAULT, writer.write64(GPA + 64 * PAGE, 1), "no slot there");
+        assertEquals(EFAULT, vm.writeGuest64(GPA + 64 * PAGE, 1), "no slot there");
         // Host writes through the hva are not KVM's writes: never logged.
         vm.host().write64(hva + 20 * PAGE, 5);
         assertArrayEquals(bits(1), get(1, 64));
@@ -229,7 +228,7 @@ class DirtyLogRulesTest {
     @Test
     void kdl07VmmWritesOfAReadOnlySlotFail() {
         slot(1, MemslotFlags.READONLY | LOG, 4);
-        assertEquals(EFAULT, vm.dirtyLog().writer().write64(GPA, 1));
+        assertEquals(EFAULT, vm.writeGuest64(GPA, 1));
     }
 
     // ---------------------------------------------------------------------------------------------
