@@ -6,6 +6,7 @@ import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.perf.PerfTarget;
 import dev.guestmem.perf.PerfTest;
 import dev.guestmem.trace.VmFactory;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -15,11 +16,11 @@ final class PerfTargets {
     /** Tests whose guest loop touches thousands of pages per iteration: one exit each on the kvm backend. */
     private static final Set<PerfTest> KVM_NEEDS_GUEST_CODE = Set.of(PerfTest.MAP, PerfTest.RW);
 
+    /** Names accepted by {@code --impl}. */
+    static final List<String> NAMES = List.of("tree", "array", "kvm");
+
     private PerfTargets() {
     }
-
-    /** Names accepted by {@code --impl}. */
-    static final java.util.List<String> NAMES = java.util.List.of("tree", "array", "kvm");
 
     /** The target called {@code name}; throws IllegalArgumentException for an unknown name. */
     static PerfTarget of(String name) {

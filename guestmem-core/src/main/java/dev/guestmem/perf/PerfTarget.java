@@ -2,6 +2,7 @@ package dev.guestmem.perf;
 
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.trace.VmFactory;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -21,7 +22,7 @@ public record PerfTarget(String name, VmFactory factory, MemslotImpl impl, boole
         Set<PerfTest> needsGuestCode) {
     /** An engine implementation: slot 0 added by the benchmark, every test measured. */
     public static PerfTarget engine(VmFactory factory, MemslotImpl impl) {
-        return new PerfTarget(impl.name().toLowerCase(java.util.Locale.ROOT), factory, impl, true, Set.of());
+        return new PerfTarget(impl.name().toLowerCase(Locale.ROOT), factory, impl, true, Set.of());
     }
 
     /** The memslot id of data slot {@code k} (1-based). */

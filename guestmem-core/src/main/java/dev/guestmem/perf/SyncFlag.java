@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * The selftest's host/guest handshake (spec §B.3): the guest reports once that it runs, waits for the start
@@ -78,7 +79,7 @@ public final class SyncFlag {
         }
     }
 
-    private static void spin(java.util.function.BooleanSupplier done) {
+    private static void spin(BooleanSupplier done) {
         int spins = 0;
         while (!done.getAsBoolean()) {
             if (++spins % SPINS_BEFORE_YIELD == 0) {
