@@ -83,7 +83,7 @@ public final class FaultHandler {
      */
     public FaultOutcome handle(VcpuSlotCache cache, VcpuCounters stats, long gpa, boolean write, long value,
             Kind kind, long mmioSpte) {
-        stats.pfTaken++;
+        stats.countFault();
         long gfn = gpa >>> PAGE_SHIFT;
         if (Long.compareUnsigned(gfn, KvmLimits.MAX_GFN) > 0) {
             return FaultOutcome.MMIO_EXIT; // beyond the guest-physical width: no slot can hold it
@@ -104,7 +104,7 @@ public final class FaultHandler {
         MemslotSet set = store.active(AS_ID);
         long generation = set.generation();
         if (kind == Kind.MISCONFIG && mmioSpteIsCurrent(mmioSpte, generation)) {
-            stats.pfEmulate++;
+            stats.countEmulate();
             return FaultOutcome.MMIO_EXIT; // handle_mmio_page_fault: the cached answer is still right
         }
         Memslot slot = set.lookup(gfn, cache);
@@ -135,12 +135,12 @@ public final class FaultHandler {
         long mmuSeq = window.seq();
         interleaver.point("fault.afterSeqSnapshot");
         if (window.retryGfnUnsafe(mmuSeq, gfn)) {
-            stats.pfRetry++;
+            stats.countRetry();
             return FaultOutcome.RETRY_ACCESS;
         }
         if (slot != null && slot.isInvalid()) {
             // Being deleted or moved: retry rather than caching MMIO for a gfn that is still mapped.
-            stats.pfRetry++;
+            stats.countRetry();
             return FaultOutcome.RETRY_ACCESS;
         }
         GmemFault routed = GmemFault.SHARED;
@@ -159,7 +159,7 @@ public final class FaultHandler {
             f.pfn = f.hva >>> PAGE_SHIFT;
             f.hostWritable = page.writable();
         } else if (slot != null && write && slot.isReadOnly()) {
-            stats.pfEmulate++;
+            stats.countEmulate();
             return FaultOutcome.MMIO_EXIT; // KVM_PFN_ERR_RO_FAULT: emulated, which exits as MMIO
         } else if (slot != null) {
             try {
@@ -169,7 +169,7 @@ public final class FaultHandler {
             }
             interleaver.point("fault.afterGup");
             if (window.retryGfnUnsafe(mmuSeq, gfn)) {
-                stats.pfRetry++;
+                stats.countRetry();
                 return FaultOutcome.RETRY_ACCESS;
             }
         }
@@ -247,7 +247,7 @@ public final class FaultHandler {
 
     /** The emulator completing a store the MMU would not map writable ({@code kvm_write_guest} + dirty mark). */
     private FaultOutcome emulateStore(VcpuCounters stats, Memslot slot, long gpa, long value) {
-        stats.pfEmulate++;
+        stats.countEmulate();
         long gfn = gpa >>> PAGE_SHIFT;
         try {
             host.write64(slot.gfnToHva(gfn) + (gpa & (KvmLimits.PAGE_SIZE - 1)), value);
@@ -264,16 +264,16 @@ public final class FaultHandler {
         switch (result) {
             case FIXED -> {
                 if (fast) {
-                    stats.pfFast++;
+                    stats.countFast();
                 } else {
-                    stats.pfFixed++;
+                    stats.countFixed();
                 }
             }
-            case SPURIOUS -> stats.pfSpurious++;
-            case RETRY -> stats.pfRetry++;
+            case SPURIOUS -> stats.countSpurious();
+            case RETRY -> stats.countRetry();
             case MMIO_SPTE -> {
-                stats.pfMmioSpteCreated++;
-                stats.pfEmulate++;
+                stats.countMmioSpteCreated();
+                stats.countEmulate();
             }
             case WRITE_PROTECTED, INVALID -> {
             }
