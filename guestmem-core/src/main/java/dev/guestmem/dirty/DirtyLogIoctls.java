@@ -7,6 +7,7 @@ import dev.guestmem.memslot.MemslotStore;
 import dev.guestmem.mmu.Interleaver;
 import dev.guestmem.mmu.MmuLock;
 import dev.guestmem.mmu.TdpMmu;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -123,13 +124,13 @@ final class DirtyLogIoctls {
 
         void add(int value) {
             if (size == items.length) {
-                items = java.util.Arrays.copyOf(items, 2 * size);
+                items = Arrays.copyOf(items, 2 * size);
             }
             items[size++] = value;
         }
 
         int[] toArray() {
-            return java.util.Arrays.copyOf(items, size);
+            return Arrays.copyOf(items, size);
         }
     }
 

@@ -19,8 +19,10 @@ import dev.guestmem.mmu.Spte;
 import dev.guestmem.vm.Access;
 import dev.guestmem.vm.Capability;
 import dev.guestmem.vm.EngineVm;
+import dev.guestmem.vm.MemslotChange;
 import dev.guestmem.vm.Vcpu;
 import dev.guestmem.vm.VmType;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
@@ -217,7 +219,7 @@ class DirtyLogRulesTest {
         assertEquals(0, vm.writeGuest64(GPA + 3 * PAGE + 8, 0x1234));
         assertEquals(0x1234, vm.host().read64(hva + 3 * PAGE + 8));
         // A copy across a page boundary marks both pages.
-        assertEquals(0, vm.writeGuest(GPA + 10 * PAGE - 8, java.lang.foreign.MemorySegment.ofArray(new long[2])));
+        assertEquals(0, vm.writeGuest(GPA + 10 * PAGE - 8, MemorySegment.ofArray(new long[2])));
         assertArrayEquals(bits(1, 3, 9, 10), get(1, 64));
         assertEquals(EFAULT, vm.writeGuest64(GPA + 64 * PAGE, 1), "no slot there");
         // Host writes through the hva are not KVM's writes: never logged.
@@ -252,22 +254,22 @@ class DirtyLogRulesTest {
         Memslot first = new Memslot(0, 1, 0x100, 64, LOG, 0x10000, null);
         DirtyLogCaps caps = new DirtyLogCaps();
         DirtyBitmapAllocator allocator = new DirtyBitmapAllocator(caps);
-        Memslot created = allocator.prepare(null, first, dev.guestmem.vm.MemslotChange.CREATE);
+        Memslot created = allocator.prepare(null, first, MemslotChange.CREATE);
         assertTrue(created.dirtyBitmap() != null);
         Memslot moved = allocator.prepare(created, new Memslot(0, 1, 0x900, 64, LOG, 0x10000, null),
-                dev.guestmem.vm.MemslotChange.MOVE);
+                MemslotChange.MOVE);
         assertSame(created.dirtyBitmap(), moved.dirtyBitmap());
         Memslot off = allocator.prepare(moved, new Memslot(0, 1, 0x900, 64, 0, 0x10000, null),
-                dev.guestmem.vm.MemslotChange.FLAGS_ONLY);
+                MemslotChange.FLAGS_ONLY);
         assertNull(off.dirtyBitmap());
         Memslot on = allocator.prepare(off, new Memslot(0, 1, 0x900, 64, LOG, 0x10000, null),
-                dev.guestmem.vm.MemslotChange.FLAGS_ONLY);
+                MemslotChange.FLAGS_ONLY);
         assertNotSame(created.dirtyBitmap(), on.dirtyBitmap());
         assertEquals(0, caps.enableRing(4096, false));
-        Memslot ringSlot = allocator.prepare(null, first, dev.guestmem.vm.MemslotChange.CREATE);
+        Memslot ringSlot = allocator.prepare(null, first, MemslotChange.CREATE);
         assertNull(ringSlot.dirtyBitmap(), "with a ring and no ring-with-bitmap: no bitmap");
         assertSame(created.dirtyBitmap(), allocator.prepare(created, first,
-                dev.guestmem.vm.MemslotChange.FLAGS_ONLY).dirtyBitmap(), "an existing bitmap stays even with a ring");
+                MemslotChange.FLAGS_ONLY).dirtyBitmap(), "an existing bitmap stays even with a ring");
     }
 
     @Test

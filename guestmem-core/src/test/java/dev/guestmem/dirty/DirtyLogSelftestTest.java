@@ -16,6 +16,7 @@ import dev.guestmem.vm.EngineVm;
 import dev.guestmem.vm.VmType;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -136,7 +137,7 @@ class DirtyLogSelftestTest {
             iteration.set(it);
             writes.set(0);
             System.arraycopy(lastOffset, 0, previousLastOffset, 0, VCPUS);
-            java.util.Arrays.fill(lastOffset, -1);
+            Arrays.fill(lastOffset, -1);
             ringFull.set(false);
             gate.resumeAll();
             long start = System.nanoTime();
@@ -206,8 +207,8 @@ class DirtyLogSelftestTest {
                     fail(mode + " iteration " + it + ": lost dirty page " + p + " (holds " + value + ", not reported)");
                 }
             }
-            java.util.Arrays.fill(bmap0, 0);
-            java.util.Arrays.fill(bmap1, 0);
+            Arrays.fill(bmap0, 0);
+            Arrays.fill(bmap1, 0);
         }
 
         private static Set<Long> offsets(long[] perRing) {

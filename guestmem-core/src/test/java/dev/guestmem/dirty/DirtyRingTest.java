@@ -2,6 +2,7 @@ package dev.guestmem.dirty;
 
 import static dev.guestmem.Errno.E2BIG;
 import static dev.guestmem.Errno.EINVAL;
+import static dev.guestmem.Errno.ENXIO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -106,7 +107,7 @@ class DirtyRingTest {
         assertEquals(List.of(new Harvested(SLOT, 3)), harvest(harvester));
         assertEquals(9, vm.host().read64(hva + 3 * PAGE));
         // Without a bitmap, GET and CLEAR have nothing to say.
-        assertEquals(dev.guestmem.Errno.ENXIO, vm.getDirtyLog(SLOT, new long[4]));
+        assertEquals(ENXIO, vm.getDirtyLog(SLOT, new long[4]));
     }
 
     @Test
