@@ -52,6 +52,7 @@ public final class FaultHandler {
     private final GmemFaultSource gmem;
     private final HugePagePolicy hugePages;
     private final Interleaver interleaver;
+    private volatile CopyOnWriteListener copyOnWrite = CopyOnWriteListener.NONE;
 
     /**
      * @param gmem private/shared routing and guest_memfd pages, or null for a VM without guest_memfd
@@ -64,6 +65,11 @@ public final class FaultHandler {
         this.gmem = gmem;
         this.hugePages = new HugePagePolicy(host, mmu.tracking());
         this.interleaver = mmu.interleaver();
+    }
+
+    /** Who replays the MMU-notifier invalidation of a copy-on-write break a write fault caused. */
+    public void setCopyOnWriteListener(CopyOnWriteListener listener) {
+        copyOnWrite = listener;
     }
 
     /** The huge-page rules this handler maps with (for huge-page recovery). */
@@ -162,10 +168,17 @@ public final class FaultHandler {
             stats.countEmulate();
             return FaultOutcome.MMIO_EXIT; // KVM_PFN_ERR_RO_FAULT: emulated, which exits as MMIO
         } else if (slot != null) {
+            // A write GUP of a page that still reads as the zero page breaks copy-on-write (see below).
+            boolean zeroPage = write && !host.isWrittenSinceDiscard(slot.gfnToHva(gfn));
             try {
                 hugePages.resolve(f);
             } catch (HostFault fault) {
                 return FaultOutcome.EFAULT;
+            }
+            if (zeroPage) {
+                // The kernel's CoW fires the MMU notifiers here, dropping aliases' read-only SPTEs and moving
+                // the sequence, so this fault retries below and maps the new page from scratch.
+                copyOnWrite.copyOnWriteBroken(f.hva);
             }
             interleaver.point("fault.afterGup");
             if (window.retryGfnUnsafe(mmuSeq, gfn)) {

@@ -11,9 +11,11 @@ import dev.guestmem.vm.MemslotUpdateHooks;
  * is published, so the old translations are gone before the slot stops being reachable by MMU notifiers
  * (mmu.md §4.4); every publication checks the MMIO generation for a wrap.
  *
- * <p>Zap strategy: the slot's gfn range only ({@link TdpMmu#zapMemslot}, the kernel's path without the
- * {@code KVM_X86_QUIRK_SLOT_ZAP_ALL} quirk), not a fast zap of all roots. Other slots keep their
- * mappings, and MMIO SPTEs cached for the slot's new range are invalidated by the generation instead.
+ * <p>Zap strategy: as x86 does by default ({@code KVM_X86_QUIRK_SLOT_ZAP_ALL}), every SPTE of the VM goes
+ * ({@link TdpMmu#zapAll}, the effect of the fast zap of all roots: the next accesses fault everything
+ * back in, read faults of now-written pages mapping them writable). With the quirk disabled
+ * ({@link MmuOptions#withSlotZapAll}), only the slot's gfn range ({@link TdpMmu#zapMemslot}); MMIO SPTEs
+ * cached for the slot's new range are then invalidated by the generation.
  */
 public final class MmuMemslotHooks implements MemslotUpdateHooks {
     private final TdpMmu mmu;
@@ -28,7 +30,11 @@ public final class MmuMemslotHooks implements MemslotUpdateHooks {
     public void invalidated(Memslot old) {
         mmu.memslotsUpdated(store.active(old.asId()).generation());
         mmu.interleaver().point("memslot.invalidated");
-        mmu.zapMemslot(old);
+        if (mmu.options().slotZapAll()) {
+            mmu.zapAll();
+        } else {
+            mmu.zapMemslot(old);
+        }
     }
 
     @Override

@@ -549,10 +549,26 @@ public final class TdpMmu {
      * period.
      */
     public void destroy() {
+        zapAll(true);
+    }
+
+    /**
+     * {@code kvm_mmu_zap_all_fast} as the TDP MMU's effect of it: with the write lock held, unlink every
+     * table below the root (leaves and MMIO SPTEs with them), flush, and free the tables after a grace
+     * period. The root itself stays: vCPUs walk it from their next entry, which the flush makes them do
+     * with empty caches, as they would a fresh root.
+     */
+    public void zapAll() {
+        zapAll(false);
+    }
+
+    private void zapAll(boolean kill) {
         lock.writeLock();
         int token = rcu.readLock();
         try {
-            dead = true;
+            if (kill) {
+                dead = true;
+            }
             boolean any = false;
             for (int i = 0; i < PageLevel.ENTRIES; i++) {
                 long old = root.get(i);
@@ -748,6 +764,21 @@ public final class TdpMmu {
             rcu.readUnlock(token);
         }
         return young;
+    }
+
+    /** Whether a present leaf maps a gfn of {@code [start, end)}; lockless, inside an RCU read section. */
+    public boolean mapsAny(long start, long end) {
+        int token = rcu.readLock();
+        try {
+            for (TdpIter it = new TdpIter(pool, root, start, end, PG_4K); it.valid(); it.next()) {
+                if (Spte.isPresentLeaf(it.old(), it.level())) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            rcu.readUnlock(token);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package dev.guestmem.notifier;
 
+import static dev.guestmem.memslot.KvmLimits.PAGE_SIZE;
+
 import dev.guestmem.host.InvalidationCause;
 import dev.guestmem.host.InvalidationListener;
 import dev.guestmem.mmu.TdpMmu;
@@ -40,6 +42,20 @@ public final class MmuNotifier implements InvalidationListener {
     public void invalidateRangeEnd(long start, long end, InvalidationCause cause) {
         walker.walkHva(new RangeOp(start, end, null, mmu::invalidateEnd, false, true, true, 0));
         active.end();
+    }
+
+    /**
+     * Replays the invalidation the kernel's copy-on-write break of the page at {@code hva} fires (see
+     * {@link dev.guestmem.mmu.CopyOnWriteListener}), if any slot maps that page: start and end on the page,
+     * as {@code wp_page_copy} does around its page-table change. Only this VM's notifier hears it.
+     */
+    public void copyOnWriteBroken(long hva) {
+        int mapped = walker.doHvaRangeOp(hva, hva + 1, range -> mmu.mapsAny(range.start(), range.end()) ? -1 : 0,
+                false);
+        if (mapped != 0) {
+            invalidateRangeStart(hva, hva + PAGE_SIZE, InvalidationCause.PROTECT);
+            invalidateRangeEnd(hva, hva + PAGE_SIZE, InvalidationCause.PROTECT);
+        }
     }
 
     /**

@@ -102,6 +102,7 @@ public final class EngineVm implements Vm {
         mmu.setTlbFlusher(vcpus);
         this.rangeWalker = new RangeWalker(srcu, store, mmu);
         this.notifier = new MmuNotifier(mmu, rangeWalker, invalidations);
+        faults.setCopyOnWriteListener(notifier::copyOnWriteBroken);
         // kvm->slots_lock, shared by memslot updates and the dirty-log ioctls (INV-B, mmu.md §3.3).
         ReentrantLock slotsLock = new ReentrantLock();
         this.dirtyLog = new DirtyLog(store, srcu, host, slotsLock, mmu, vcpus, faults.hugePages(),

@@ -12,6 +12,7 @@ import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Access;
 import dev.guestmem.vm.EngineVm;
 import dev.guestmem.vm.Vcpu;
+import dev.guestmem.vm.VmConfig;
 import dev.guestmem.vm.VmType;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,9 +95,28 @@ class GuestAccessTest {
         assertEquals(Access.STORED, cpu.write64(GPA + 0x1000, 8));
         assertEquals(taken, stats().pfTaken(), "the read already mapped the written page writable");
         assertEquals(Access.STORED, cpu.write64(GPA + 0x2000, 9));
-        assertEquals(taken + 1, stats().pfTaken(), "the zero page needs a write fault");
+        // The write fault breaks copy-on-write of the zero page; the invalidation that fires drops the
+        // read-only SPTE and makes the fault retry, and the retry maps the new page writable.
+        assertEquals(taken + 2, stats().pfTaken(), "the zero page needs a write fault, retried once");
         assertEquals(List.of("c0001@1rw", "c0002@1rw"), leaves());
         assertEquals(9, vm.host().read64(a + 0x2000));
+    }
+
+    @Test
+    void aWriteThroughAnAliasBreaksCopyOnWriteForEveryAlias() {
+        long a = vm.host().mmap(0x1000);
+        assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, 0x1000, a));
+        assertEquals(0, vm.setUserMemoryRegion(2, 0, GPA + 0x100000, 0x1000, a));
+        assertEquals(new Access.Value(0), cpu.read64(GPA), "maps the zero page read-only through slot 1");
+        assertEquals(List.of("c0000@1ro"), leaves());
+        long invalidations = vmStats().invalidations();
+        assertEquals(Access.STORED, cpu.write64(GPA + 0x100000, 3), "slot 2 writes the same page");
+        assertEquals(invalidations + 1, vmStats().invalidations(), "the copy-on-write break");
+        assertEquals(List.of("c0100@1rw"), leaves(), "slot 1's zero-page SPTE is gone");
+        assertEquals(new Access.Value(3), cpu.read64(GPA));
+        assertEquals(List.of("c0000@1rw", "c0100@1rw"), leaves(), "and comes back writable");
+        assertEquals(Access.STORED, cpu.write64(GPA + 0x8, 4));
+        assertEquals(invalidations + 1, vmStats().invalidations(), "a written page breaks nothing");
     }
 
     @Test
@@ -214,6 +234,30 @@ class GuestAccessTest {
         assertEquals(new Access.Mmio(GPA, false), cpu.read64(GPA));
         assertEquals(List.of("c0000@1mmio"), leaves());
         assertTrue(vmStats().remoteTlbFlush() >= 2);
+    }
+
+    @Test
+    void aSlotChangeZapsEverySpteUnlessTheQuirkIsDisabled() {
+        for (boolean zapAll : new boolean[] {true, false}) {
+            try (EngineVm v = EngineVm.create(VmConfig.of(VmType.DEFAULT, MemslotImpl.TREE)
+                    .withMmu(MmuOptions.DEFAULT.withSlotZapAll(zapAll)))) {
+                long a = v.host().mmap(0x2000);
+                assertEquals(0, v.setUserMemoryRegion(1, 0, GPA, 0x1000, a));
+                assertEquals(0, v.setUserMemoryRegion(2, 0, GPA + 0x100000, 0x1000, a + 0x1000));
+                Vcpu c = v.vcpu(0);
+                assertEquals(new Access.Value(0), c.read64(GPA));
+                assertEquals(new Access.Value(0), c.read64(GPA + 0x100000));
+                long tables = v.mmu().liveTables();
+                assertEquals(0, v.setUserMemoryRegion(2, 0, 0, 0, 0));
+                assertEquals(zapAll ? 0 : 1, v.stats().orElseThrow().pages4k(), "slot 1's leaf with the quirk off");
+                assertTrue(zapAll ? v.mmu().liveTables() == 1 : v.mmu().liveTables() == tables);
+                v.host().write64(a, 5);
+                long before = c.stats().orElseThrow().pfTaken();
+                assertEquals(new Access.Value(5), c.read64(GPA));
+                assertEquals(zapAll ? before + 1 : before, c.stats().orElseThrow().pfTaken());
+                assertEquals(List.of(), v.mmu().invariants().violations());
+            }
+        }
     }
 
     @Test
