@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The VM being migrated: an engine VM with its own host memory, its memslots filled with a per-page
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * requires.
  */
 final class SourceMachine implements AutoCloseable {
+    private static final long START_TIMEOUT_NANOS = 30_000_000_000L;
     private static final long HUGE = 2L << 20;
 
     private final EngineVm vm;
@@ -65,6 +67,21 @@ final class SourceMachine implements AutoCloseable {
             Workload w = new Workload(layout, pause, options, id, ringFull, failure);
             workloads.add(w);
             threads.add(VcpuThread.start(vm.vcpu(id), w));
+        }
+        awaitRunning();
+    }
+
+    /**
+     * Returns once every vCPU has made a store, so the migration that follows really races a running guest
+     * (thread start-up can take a while on a busy machine).
+     */
+    private void awaitRunning() {
+        long deadline = System.nanoTime() + START_TIMEOUT_NANOS;
+        while (workloads.stream().anyMatch(w -> w.stores() == 0) && failure.get() == null) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("the vCPUs made no store within 30 s of starting");
+            }
+            LockSupport.parkNanos(100_000);
         }
     }
 

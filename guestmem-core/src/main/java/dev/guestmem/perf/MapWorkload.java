@@ -21,18 +21,8 @@ final class MapWorkload implements Workload {
 
     @Override
     public GuestCode guest() {
-        return g -> {
-            if (!sync.guestStarted(g)) {
-                return;
-            }
-            do {
-                GuestStores.fill(g, SlotLayout.TEST_GPA, HALF, GuestStores.VAL_1);
-                if (!sync.guestSync(g)) {
-                    return;
-                }
-                GuestStores.fill(g, secondHalf, HALF, GuestStores.VAL_2);
-            } while (sync.guestSync(g));
-        };
+        return sync.alternating(g -> GuestStores.fill(g, SlotLayout.TEST_GPA, HALF, GuestStores.VAL_1),
+                g -> GuestStores.fill(g, secondHalf, HALF, GuestStores.VAL_2));
     }
 
     @Override

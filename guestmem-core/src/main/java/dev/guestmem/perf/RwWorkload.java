@@ -1,5 +1,6 @@
 package dev.guestmem.perf;
 
+import dev.guestmem.vcpu.Guest;
 import dev.guestmem.vcpu.GuestCode;
 
 /**
@@ -21,26 +22,21 @@ final class RwWorkload implements Workload {
 
     @Override
     public GuestCode guest() {
-        return g -> {
-            if (!sync.guestStarted(g)) {
-                return;
+        return sync.alternating(g -> GuestStores.fill(g, SlotLayout.TEST_GPA, PAGES, GuestStores.VAL_1),
+                RwWorkload::takeHostValues);
+    }
+
+    /** The guest's second phase: every page's middle word must hold the host's value; clear it. */
+    private static void takeHostValues(Guest g) {
+        for (long p = 0; p < PAGES; p++) {
+            long gpa = SlotLayout.TEST_GPA + p * SlotLayout.PAGE + MIDDLE;
+            long v = g.read64(gpa);
+            if (v != GuestStores.VAL_2) {
+                throw new IllegalStateException("guest read 0x" + Long.toHexString(v) + " at 0x"
+                        + Long.toHexString(gpa) + ", expected the host's value");
             }
-            do {
-                GuestStores.fill(g, SlotLayout.TEST_GPA, PAGES, GuestStores.VAL_1);
-                if (!sync.guestSync(g)) {
-                    return;
-                }
-                for (long p = 0; p < PAGES; p++) {
-                    long gpa = SlotLayout.TEST_GPA + p * SlotLayout.PAGE + MIDDLE;
-                    long v = g.read64(gpa);
-                    if (v != GuestStores.VAL_2) {
-                        throw new IllegalStateException("guest read 0x" + Long.toHexString(v) + " at 0x"
-                                + Long.toHexString(gpa) + ", expected the host's value");
-                    }
-                    GuestStores.store(g, gpa, 0);
-                }
-            } while (sync.guestSync(g));
-        };
+            GuestStores.store(g, gpa, 0);
+        }
     }
 
     @Override

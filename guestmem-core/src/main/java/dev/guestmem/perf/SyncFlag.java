@@ -1,5 +1,7 @@
 package dev.guestmem.perf;
 
+import dev.guestmem.vcpu.GuestCode;
+
 import dev.guestmem.vcpu.Guest;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -88,5 +90,24 @@ public final class SyncFlag {
                 Thread.onSpinWait();
             }
         }
+    }
+
+    /**
+     * The guest loop of the tests that work in two phases (map, unmap, rw): wait for the start, then
+     * phase one, sync, phase two, sync, over and over until the host asks the guest to exit.
+     */
+    GuestCode alternating(GuestCode first, GuestCode second) {
+        return g -> {
+            if (!guestStarted(g)) {
+                return;
+            }
+            do {
+                first.run(g);
+                if (!guestSync(g)) {
+                    return;
+                }
+                second.run(g);
+            } while (guestSync(g));
+        };
     }
 }

@@ -25,18 +25,8 @@ final class UnmapWorkload implements Workload {
 
     @Override
     public GuestCode guest() {
-        return g -> {
-            if (!sync.guestStarted(g)) {
-                return;
-            }
-            do {
-                GuestStores.store(g, SlotLayout.TEST_GPA, GuestStores.VAL_1);
-                if (!sync.guestSync(g)) {
-                    return;
-                }
-                GuestStores.store(g, secondHalf, GuestStores.VAL_2);
-            } while (sync.guestSync(g));
-        };
+        return sync.alternating(g -> GuestStores.store(g, SlotLayout.TEST_GPA, GuestStores.VAL_1),
+                g -> GuestStores.store(g, secondHalf, GuestStores.VAL_2));
     }
 
     @Override
