@@ -717,16 +717,19 @@ public final class TdpMmu {
         lock.writeLock();
         int token = rcu.readLock();
         try {
-            for (long m = mask; m != 0; m &= m - 1) {
-                long gfn = slot.baseGfn() + gfnOffset + Long.numberOfTrailingZeros(m);
-                for (TdpIter it = new TdpIter(pool, root, gfn, gfn + 1, PG_4K); it.valid(); it.next()) {
-                    long old = it.old();
-                    if (Spte.isPresentLeaf(old, it.level()) && Spte.isWritable(old)) {
-                        long actual = it.table().clearBits(it.index(), Spte.W);
-                        handleChanged(it.gfn(), actual, actual & ~Spte.W, it.level(), false);
-                        it.setOld(actual & ~Spte.W);
-                        changed = true;
-                    }
+            // One walk over the window from its first to its last set gfn (as the kernel walks the
+            // 64-gfn window once), protecting every writable leaf that maps at least one set gfn.
+            long window = slot.baseGfn() + gfnOffset;
+            long first = window + Long.numberOfTrailingZeros(mask);
+            long end = window + Long.SIZE - Long.numberOfLeadingZeros(mask);
+            for (TdpIter it = new TdpIter(pool, root, first, end, PG_4K); it.valid(); it.next()) {
+                long old = it.old();
+                if (Spte.isPresentLeaf(old, it.level()) && Spte.isWritable(old)
+                        && mapsMaskedGfn(it.gfn(), PageLevel.pages(it.level()), window, mask)) {
+                    long actual = it.table().clearBits(it.index(), Spte.W);
+                    handleChanged(it.gfn(), actual, actual & ~Spte.W, it.level(), false);
+                    it.setOld(actual & ~Spte.W);
+                    changed = true;
                 }
             }
         } finally {
@@ -734,6 +737,17 @@ public final class TdpMmu {
             lock.writeUnlock();
         }
         return changed;
+    }
+
+    /** Whether the leaf mapping {@code [leafGfn, leafGfn + pages)} maps a gfn whose bit is set in the window. */
+    private static boolean mapsMaskedGfn(long leafGfn, long pages, long window, long mask) {
+        long from = Math.max(leafGfn, window) - window;
+        long to = Math.min(leafGfn + pages, window + Long.SIZE) - window;
+        if (from >= to) {
+            return false;
+        }
+        long range = to - from == Long.SIZE ? -1L : ((1L << (to - from)) - 1) << from;
+        return (mask & range) != 0;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -303,4 +303,29 @@ class DirtyLogRulesTest {
         assertArrayEquals(bits(1, 1), get(1, 8));
         assertFalse(vm.dirtyLog().stats().lostWithoutVcpu() > 0);
     }
+
+    /**
+     * KDL-06: CLEAR re-protects exactly the pages it cleared (one walk over the 64-page window must not
+     * write-protect the others): the page left dirty stays writable, the cleared ones take a fast fault.
+     */
+    @Test
+    void clearReprotectsExactlyTheClearedPages() {
+        long hva = vm.host().mmap(64 * PAGE);
+        assertEquals(0, vm.enableCap(Capability.MANUAL_DIRTY_LOG_PROTECT2, 1));
+        assertEquals(0, vm.setUserMemoryRegion(1, LOG, GPA, 64 * PAGE, hva));
+        Vcpu cpu = vm.vcpu(0);
+        for (int p = 0; p < 3; p++) {
+            assertEquals(Access.STORED, cpu.write64(GPA + p * PAGE, p + 1));
+        }
+        assertEquals(0, vm.clearDirtyLog(1, 0, 64, new long[] {0b101}));
+        long fast = cpu.stats().orElseThrow().pfFast();
+        assertEquals(Access.STORED, cpu.write64(GPA + PAGE, 9));
+        assertEquals(fast, cpu.stats().orElseThrow().pfFast(), "page 1 was not cleared: still writable");
+        assertEquals(Access.STORED, cpu.write64(GPA, 9));
+        assertEquals(Access.STORED, cpu.write64(GPA + 2 * PAGE, 9));
+        assertEquals(fast + 2, cpu.stats().orElseThrow().pfFast(), "pages 0 and 2 were write-protected again");
+        long[] bitmap = new long[1];
+        assertEquals(0, vm.getDirtyLog(1, bitmap));
+        assertEquals(0b111, bitmap[0], "the re-dirtied pages are logged again");
+    }
 }
