@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         description = {"Live migration on the engine: starts a VM whose vCPUs keep storing into guest memory,",
             "copies its memory into a second VM while it runs (rounds of: collect dirty pages, copy them),",
             "pauses the vCPUs once the rest is small, copies the rest and compares both memories byte for byte.",
-            "Default: 256 MiB in 4 memslots, 2 vCPUs x 200k stores/s (90% into a 2% hot set), clear-log mode,",
+            "Default: 256 MiB in 4 memslots, 2 vCPUs x 200k stores/s (90%% into a 2%% hot set), clear-log mode,",
             "destination memory preallocated."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:the destination equals the source", "1:verification found a difference",
