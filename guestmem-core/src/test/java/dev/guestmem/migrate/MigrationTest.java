@@ -69,4 +69,12 @@ class MigrationTest {
         assertEquals(1, report.verification().mismatchCount());
         assertEquals(List.of(dropped.get()), report.verification().mismatches());
     }
+
+    @ParameterizedTest
+    @EnumSource(LogMode.class)
+    void anIdleGuestMigratesToo(LogMode mode) {
+        MigrationReport report = new Migration(small(mode).withWriteRate(0), MigrationListener.NONE).run();
+        assertTrue(report.verification().ok(), () -> report.verification().toString());
+        assertEquals(0, report.guestStores(), "idle vCPUs store nothing");
+    }
 }
