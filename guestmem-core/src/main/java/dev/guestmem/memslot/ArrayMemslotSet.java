@@ -2,8 +2,6 @@ package dev.guestmem.memslot;
 
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Iterator;
-import java.util.NoSuchElementException;
 
 /**
  * One set of the pre-2021 design: the slots in an array sorted by base gfn from highest to lowest,
@@ -209,87 +207,53 @@ final class ArrayMemslotSet extends AbstractMemslotSet {
     }
 
     /** Ascending walk over {@code [start, end)}: from the back of the array until a base reaches the end. */
-    private final class GfnWalk implements Iterator<Memslot> {
+    private final class GfnWalk extends SlotLookahead {
         private final long start;
         private final long end;
         private int index = usedSlots;
-        private Memslot next;
 
         GfnWalk(long start, long end) {
             this.start = start;
             this.end = end;
-            findNext();
         }
 
-        private void findNext() {
-            next = null;
+        @Override
+        Memslot fetch() {
             while (--index >= 0) {
                 Memslot slot = slots[index];
                 if (Long.compareUnsigned(slot.baseGfn(), end) >= 0) {
                     index = -1;
-                    return;
+                    return null;
                 }
                 if (Long.compareUnsigned(slot.endGfn(), start) > 0) {
-                    next = slot;
-                    return;
+                    return slot;
                 }
             }
-        }
-
-        @Override
-        public boolean hasNext() {
-            return next != null;
-        }
-
-        @Override
-        public Memslot next() {
-            Memslot slot = next;
-            if (slot == null) {
-                throw new NoSuchElementException();
-            }
-            findNext();
-            return slot;
+            return null;
         }
     }
 
     /** Walk over the whole array keeping the slots whose inclusive host range meets {@code [first, last]}. */
-    private final class HvaWalk implements Iterator<Memslot> {
+    private final class HvaWalk extends SlotLookahead {
         private final long first;
         private final long last;
         private int index = -1;
-        private Memslot next;
 
         HvaWalk(long first, long last) {
             this.first = first;
             this.last = last;
-            findNext();
         }
 
-        private void findNext() {
-            next = null;
+        @Override
+        Memslot fetch() {
             while (++index < usedSlots) {
                 Memslot slot = slots[index];
                 if (Long.compareUnsigned(slot.userspaceAddr(), last) <= 0
                         && Long.compareUnsigned(slot.hvaEnd() - 1, first) >= 0) {
-                    next = slot;
-                    return;
+                    return slot;
                 }
             }
-        }
-
-        @Override
-        public boolean hasNext() {
-            return next != null;
-        }
-
-        @Override
-        public Memslot next() {
-            Memslot slot = next;
-            if (slot == null) {
-                throw new NoSuchElementException();
-            }
-            findNext();
-            return slot;
+            return null;
         }
     }
 }
