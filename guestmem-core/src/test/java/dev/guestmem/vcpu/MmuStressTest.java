@@ -59,13 +59,25 @@ class MmuStressTest {
         return value == 0 || (value & 0xFFFFFFFFFF000000L) == tag(gpa);
     }
 
+    /** A host range {@code [start, end)}. */
+    private record HvaRange(long start, long end) {
+        static final HvaRange NONE = new HvaRange(0, 0);
+
+        boolean contains(long hva) {
+            return hva >= start && hva < end;
+        }
+    }
+
     /** I6 and I10, observed from the host side of the invalidations. */
     private static final class HostSideChecks {
         final List<String> violations = new ArrayList<>();
         /** Per host page, the MMU sequence number just before the last invalidation covering it ended. */
         final ConcurrentHashMap<Long, Long> lastEnd = new ConcurrentHashMap<>();
-        volatile long inflightStart = -1;
-        volatile long inflightEnd = -1;
+        /**
+         * The host range whose invalidation is between the MMU's start and end, or {@link HvaRange#NONE}. One
+         * reference, so an install never pairs the start of one invalidation with the end of the next.
+         */
+        volatile HvaRange inflight = HvaRange.NONE;
         /** The sequence number seen just before the MMU's end of the invalidation in flight. */
         volatile long seqBeforeEnd;
         TdpMmu mmu;
@@ -87,8 +99,7 @@ class MmuStressTest {
                 @Override
                 public void invalidateRangeEnd(long start, long end, InvalidationCause cause) {
                     seqBeforeEnd = mmu.window().seq();
-                    inflightStart = -1;
-                    inflightEnd = -1;
+                    inflight = HvaRange.NONE;
                 }
             };
         }
@@ -98,8 +109,7 @@ class MmuStressTest {
             return new InvalidationListener() {
                 @Override
                 public void invalidateRangeStart(long start, long end, InvalidationCause cause) {
-                    inflightStart = start;
-                    inflightEnd = end;
+                    inflight = new HvaRange(start, end);
                     mmu.forEachLeaf((gfn, level, spte) -> {
                         if (!Spte.isMmio(spte)) {
                             long host = Spte.pfn(spte) << 12;
@@ -132,7 +142,7 @@ class MmuStressTest {
 
         void installed(long gfn, long hva, boolean writable, long mmuSeq) {
             long page = hva & ~0xFFFL;
-            if (page >= inflightStart && page < inflightEnd) {
+            if (inflight.contains(page)) {
                 violation("I10: gfn 0x" + Long.toHexString(gfn) + " installed during an invalidation of its page");
             }
             Long ended = lastEnd.get(page);
