@@ -47,9 +47,9 @@ public final class GmemFaultSource {
      * @param isPrivate whether the access is private ({@link #isPrivateAccess} when it was computed)
      */
     public GmemFault faultin(Memslot slot, long gfn, boolean isPrivate) {
-        // The attribute may have changed since is_private was computed: userspace must convert first.
-        if (isPrivate != attributes.isPrivate(gfn)) {
-            return exit(gfn, isPrivate, Errno.EFAULT);
+        GmemFault mismatch = privacyMismatch(gfn, isPrivate);
+        if (mismatch != null) {
+            return mismatch;
         }
         if (slot == null) {
             // Private memory without a slot cannot become MMIO (PMX-01).
@@ -63,6 +63,15 @@ public final class GmemFaultSource {
             return exit(gfn, isPrivate, Errno.EFAULT); // PMX-02: private access, no guest_memfd
         }
         return getPfn(slot, binding, gfn, isPrivate);
+    }
+
+    /**
+     * Step 1 of the routing, which the MMU runs right after its sequence snapshot and before it looks at
+     * the slot: the memory-fault exit if the gfn's attribute no longer matches the access's privacy
+     * (userspace must convert first), else null.
+     */
+    public GmemFault privacyMismatch(long gfn, boolean isPrivate) {
+        return isPrivate != attributes.isPrivate(gfn) ? exit(gfn, isPrivate, Errno.EFAULT) : null;
     }
 
     /** {@code kvm_gmem_get_pfn} (spec §5.6); its errors become memory-fault exits. */

@@ -7,7 +7,12 @@ public enum Advice {
     /** {@code MADV_HUGEPAGE}: allow transparent huge pages (the MMU may then map 2 MiB). */
     HUGEPAGE(14),
     /** {@code MADV_NOHUGEPAGE}. */
-    NOHUGEPAGE(15);
+    NOHUGEPAGE(15),
+    /**
+     * {@code MADV_COLLAPSE}: collapse every whole 2 MiB-aligned block of the range into a transparent huge
+     * page now; the data is kept.
+     */
+    COLLAPSE(25);
 
     private final int value;
 

@@ -2,6 +2,7 @@ package dev.guestmem.host;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -58,10 +59,20 @@ final class AreaRegistry {
 
     /** Whether every address of the non-empty {@code [start, end)} is covered by huge-advised areas. */
     boolean allHugeAdvised(long start, long end) {
+        return everyArea(start, end, Area::hugeAdvised);
+    }
+
+    /** Whether some area of the covered {@code [start, end)} is a file mapping. */
+    boolean anyFileBacked(long start, long end) {
+        return !everyArea(start, end, area -> !area.isFileBacked());
+    }
+
+    /** Whether every address of {@code [start, end)} is covered by an area passing {@code test}. */
+    private boolean everyArea(long start, long end, Predicate<Area> test) {
         AreaTree tree = published;
         for (long cursor = start; Long.compareUnsigned(cursor, end) < 0; ) {
             Area area = covering(tree, cursor);
-            if (area == null || !area.hugeAdvised()) {
+            if (area == null || !test.test(area)) {
                 return false;
             }
             cursor = area.end();

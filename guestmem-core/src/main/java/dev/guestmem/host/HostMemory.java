@@ -54,8 +54,8 @@ import java.util.function.UnaryOperator;
  * half-open ranges, while holding the address-space lock. As in Linux: {@code munmap} notifies its whole
  * range once if any mapped page lies in it (nothing if none); {@code madvise(MADV_DONTNEED)} notifies
  * each maximal mapped run of its range separately; {@code mprotect} notifies the mapped prefix it
- * changes. {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and
- * visible through {@link #isHugeAdvised(long)}.
+ * changes; {@code MADV_COLLAPSE} notifies the whole 2 MiB blocks it collapses. {@code MADV_HUGEPAGE} and
+ * {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and visible through {@link #isHugeAdvised(long)}.
  *
  * <h2>Pages handed to the MMU</h2>
  * The segment of a {@link HostPage} escapes the read section of {@link #resolvePage}. Its holder may use
@@ -73,6 +73,8 @@ public final class HostMemory implements AutoCloseable {
     public static final long TASK_SIZE = (1L << 47) - PAGE_SIZE;
 
     private static final long PAGE_OFFSET_MASK = PAGE_SIZE - 1;
+    /** A PMD-mapped transparent huge page. */
+    private static final long HUGE_PAGE_SIZE = 2L << 20;
     private static final int READ_WRITE = LibC.PROT_READ | LibC.PROT_WRITE;
     /** All of memory, addressed by hva; touched only at addresses the registry vouches for. */
     @SuppressWarnings("restricted") // the whole point of this class: see the protocol above
@@ -272,9 +274,10 @@ public final class HostMemory implements AutoCloseable {
      * {@code madvise} on {@code [hva, hva + length)} (length rounded up to pages). Like Linux, the advice
      * is applied to every mapped part of the range even when the range has holes, and the holes are then
      * reported as {@code ENOMEM}. {@link Advice#DONTNEED} discards the pages (they read back as zeros and
-     * lose their written state) and invalidates each mapped run; the huge-page advice is only recorded.
+     * lose their written state) and invalidates each mapped run; the huge-page advice is only recorded;
+     * {@link Advice#COLLAPSE} collapses each run's whole 2 MiB blocks (see {@link #collapse}).
      *
-     * @return 0, {@code EINVAL} (hva not page aligned, range wraps), {@code ENOMEM} (part of the range is
+     * @return 0, {@code EINVAL} (hva not page aligned, range wraps, nothing to collapse), {@code ENOMEM} (part of the range is
      *         not mapped), or the errno of a failed system call; length 0 is a successful no-op
      */
     public int madvise(long hva, long length, Advice advice) {
@@ -297,7 +300,11 @@ public final class HostMemory implements AutoCloseable {
         try {
             List<long[]> runs = areas.coveredRuns(hva, end);
             for (long[] run : runs) {
-                int rc = advice == Advice.DONTNEED ? discard(run[0], run[1]) : adviseHuge(run[0], run[1], advice);
+                int rc = switch (advice) {
+                    case DONTNEED -> discard(run[0], run[1]);
+                    case COLLAPSE -> collapse(run[0], run[1]);
+                    case HUGEPAGE, NOHUGEPAGE -> adviseHuge(run[0], run[1], advice);
+                };
                 if (rc != 0) {
                     return rc;
                 }
@@ -317,6 +324,30 @@ public final class HostMemory implements AutoCloseable {
             return -LibC.madvise(start, end - start, Advice.DONTNEED.value());
         } finally {
             notifier.end(start, end, InvalidationCause.DISCARD);
+        }
+    }
+
+    /**
+     * {@code MADV_COLLAPSE} of one mapped run. The only file mappings here are guest_memfd ones, whose
+     * folios are never huge (kvm-memory-spec §5.6, GMF-08): {@code EINVAL}, as for a range holding no whole
+     * 2 MiB block. Anonymous memory is collapsed for real; the kernel replaces the page tables of each block
+     * between invalidate-range start and end, and every page of a block is then a private writable page.
+     */
+    private int collapse(long start, long end) {
+        long blockStart = (start + HUGE_PAGE_SIZE - 1) & -HUGE_PAGE_SIZE;
+        long blockEnd = end & -HUGE_PAGE_SIZE;
+        if (areas.anyFileBacked(start, end) || Long.compareUnsigned(blockStart, blockEnd) >= 0) {
+            return Errno.EINVAL;
+        }
+        notifier.start(blockStart, blockEnd, InvalidationCause.COLLAPSE);
+        try {
+            int rc = -LibC.madvise(blockStart, blockEnd - blockStart, Advice.COLLAPSE.value());
+            if (rc == 0) {
+                written.markRange(blockStart, blockEnd);
+            }
+            return rc;
+        } finally {
+            notifier.end(blockStart, blockEnd, InvalidationCause.COLLAPSE);
         }
     }
 

@@ -7,5 +7,7 @@ public enum InvalidationCause {
     /** {@code madvise(MADV_DONTNEED)}: the pages are dropped and read back as zeros. */
     DISCARD,
     /** {@code mprotect}: the range's protection changes. */
-    PROTECT
+    PROTECT,
+    /** {@code madvise(MADV_COLLAPSE)}: the small pages are replaced by a huge page holding the same data. */
+    COLLAPSE
 }

@@ -20,8 +20,8 @@ import dev.guestmem.sync.Srcu;
  *
  * <p>Order of the slow path (§2.2, kvm-memory-spec §3.5): inside the VM's SRCU read section, look the
  * slot up through the vCPU's cache and decide whether the access is private; a present write to a
- * write-tracked gfn is emulated; the lockless fast path; snapshot {@code mmu_invalidate_seq}; the unsafe
- * early check; INVALID slot → retry; guest_memfd routing ({@link GmemFaultSource}: a memory-fault exit,
+ * write-tracked gfn is emulated; the lockless fast path; snapshot {@code mmu_invalidate_seq}; a
+ * private/shared mismatch → memory-fault exit; INVALID slot → retry; the unsafe early check; guest_memfd routing ({@link GmemFaultSource}: a memory-fault exit,
  * a guest_memfd page, or the shared path); no slot → MMIO SPTE; a store to a read-only slot → MMIO
  * exit; GUP (EFAULT if the host refuses) and the mapping level; the unsafe check again; the MMU read
  * lock; the locked {@code mmu_invalidate_retry_gfn}; map.
@@ -140,12 +140,17 @@ public final class FaultHandler {
         InvalidationWindow window = mmu.window();
         long mmuSeq = window.seq();
         interleaver.point("fault.afterSeqSnapshot");
-        if (window.retryGfnUnsafe(mmuSeq, gfn)) {
-            stats.countRetry();
-            return FaultOutcome.RETRY_ACCESS;
+        // kvm_mmu_faultin_pfn's order (kvm-memory-spec §5.8): the private/shared mismatch, then an INVALID
+        // slot, then the early invalidation check.
+        if (gmem != null && gmem.privacyMismatch(gfn, isPrivate) instanceof GmemFault.MemoryFaultExit exit) {
+            return memoryFault(exit);
         }
         if (slot != null && slot.isInvalid()) {
             // Being deleted or moved: retry rather than caching MMIO for a gfn that is still mapped.
+            stats.countRetry();
+            return FaultOutcome.RETRY_ACCESS;
+        }
+        if (window.retryGfnUnsafe(mmuSeq, gfn)) {
             stats.countRetry();
             return FaultOutcome.RETRY_ACCESS;
         }
@@ -153,7 +158,7 @@ public final class FaultHandler {
         if (gmem != null) {
             routed = gmem.faultin(slot, gfn, isPrivate);
             if (routed instanceof GmemFault.MemoryFaultExit exit) {
-                return exit.isPrivate() ? FaultOutcome.MEMORY_FAULT_PRIVATE : FaultOutcome.MEMORY_FAULT_SHARED;
+                return memoryFault(exit);
             }
         } else if (slot != null && (slot.flags() & MemslotFlags.GMEM_ONLY) != 0) {
             throw new IllegalStateException("a guest_memfd-only slot in a VM without guest_memfd support");
@@ -208,6 +213,10 @@ public final class FaultHandler {
             case MMIO_SPTE -> FaultOutcome.MMIO_EXIT;
             case WRITE_PROTECTED -> emulateStore(stats, slot, gpa, value);
         };
+    }
+
+    private static FaultOutcome memoryFault(GmemFault.MemoryFaultExit exit) {
+        return exit.isPrivate() ? FaultOutcome.MEMORY_FAULT_PRIVATE : FaultOutcome.MEMORY_FAULT_SHARED;
     }
 
     /**

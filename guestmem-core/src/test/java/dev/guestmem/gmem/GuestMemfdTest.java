@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.Errno;
+import dev.guestmem.host.Advice;
 import dev.guestmem.host.FileStat;
 import dev.guestmem.host.HostFault;
 import dev.guestmem.host.HostMemory;
@@ -194,6 +195,20 @@ class GuestMemfdTest {
         }
         assertEquals(HostFault.Kind.BUS, assertThrows(HostFault.class, () -> host.read64(hva + T)).kind());
         assertFilled(hva, 0, T, 0xAAAAAAAAAAAAAAAAL);
+    }
+
+    @Test
+    void gmf08GuestMemfdPagesNeverCollapseIntoAHugePage() {
+        EngineVm vm = vm(VmType.DEFAULT);
+        long pmd = 2L << 20;
+        int fd = gmem(vm, pmd, MMAP | INIT_SHARED);
+        long hva = vm.mmap(fd, pmd, true);
+        assertTrue(hva > 0, "mmap: " + hva);
+        assertFilled(hva, 0, pmd, 0); // populate by reads
+        assertEquals(0, host.madvise(hva, pmd, Advice.HUGEPAGE));
+        assertEquals(Errno.EINVAL, host.madvise(hva, pmd, Advice.COLLAPSE));
+        assertEquals(0, host.madvise(hva, pmd, Advice.DONTNEED));
+        assertEquals(0, host.read64(hva));
     }
 
     @ParameterizedTest

@@ -68,6 +68,25 @@ class HostMemoryInvalidationTest {
     }
 
     @Test
+    void collapseInvalidatesTheWhole2MiBBlocksAndKeepsTheData() {
+        long block = 2L << 20;
+        long hva = map(3 * block);
+        long aligned = (hva + PAGE_SIZE + block - 1) & -block; // above hva: the mapping starts before it
+        host.write64(aligned + PAGE_SIZE, 0x77);
+        // A range holding no whole block collapses nothing; nobody is told.
+        assertEquals(Errno.EINVAL, host.madvise(aligned + PAGE_SIZE, PAGE_SIZE, Advice.COLLAPSE));
+        assertEquals(List.of(), events);
+        // A range from a page before the aligned block to a page after it: only that block changes.
+        assertEquals(0, host.madvise(aligned - PAGE_SIZE, block + 2 * PAGE_SIZE, Advice.COLLAPSE));
+        assertEquals(List.of(
+                new Event("start", aligned, aligned + block, InvalidationCause.COLLAPSE, "val 0 prot READ_WRITE"),
+                new Event("end", aligned, aligned + block, InvalidationCause.COLLAPSE, "val 0 prot READ_WRITE")),
+                events);
+        assertEquals(0x77, host.read64(aligned + PAGE_SIZE));
+        assertTrue(host.isWrittenSinceDiscard(aligned + 2 * PAGE_SIZE), "every page of a huge page is a real page");
+    }
+
+    @Test
     void dontneedIsAnnouncedWhileTheOldDataIsStillVisible() {
         long hva = map(4 * PAGE_SIZE);
         host.write64(hva + PAGE_SIZE, 0x77);
