@@ -5,12 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.Errno;
+import dev.guestmem.host.Advice;
 import dev.guestmem.host.HostMemory;
+import dev.guestmem.host.Syscall;
 import dev.guestmem.memslot.KvmLimits;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.vm.Capability;
 import dev.guestmem.vm.SlotInfo;
 import dev.guestmem.vm.VmType;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,6 +154,28 @@ class KvmVmTest {
         assertEquals(-Errno.EINVAL, vm.mmap(fd, 0x4000, false), "guest_memfd mappings must be shared");
         long mapped = vm.mmap(fd, 0x4000, true);
         assertTrue(mapped > 0, "hva " + mapped);
+    }
+
+    /**
+     * GMF-08 refereed: the real kernel refuses {@code MADV_COLLAPSE} on a guest_memfd mapping with EINVAL,
+     * which is what {@link HostMemory#madvise} answers for every file mapping without asking the kernel.
+     */
+    @Test
+    void theKernelRefusesToCollapseAGuestMemfdMapping() throws Throwable {
+        long pmd = 2L << 20;
+        int fd = vm.createGuestMemfd(pmd, 3); // MMAP | INIT_SHARED
+        long mapped = vm.mmap(fd, pmd, true);
+        assertTrue(mapped > 0, "hva " + mapped);
+        assertEquals(0, host.read64(mapped));
+        assertEquals(0, host.madvise(mapped, pmd, Advice.HUGEPAGE));
+        MethodHandle madvise = Syscall.downcall("madvise", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        long rc = Syscall.call("madvise", (errno, arena) ->
+                (int) madvise.invokeExact(errno, mapped, pmd, Advice.COLLAPSE.value()));
+        assertEquals(-Errno.EINVAL, rc, "the kernel's answer");
+        assertEquals(Errno.EINVAL, host.madvise(mapped, pmd, Advice.COLLAPSE), "the engine's host layer");
+        assertEquals(0, host.madvise(mapped, pmd, Advice.DONTNEED));
+        assertEquals(0, host.read64(mapped));
     }
 
     @Test
