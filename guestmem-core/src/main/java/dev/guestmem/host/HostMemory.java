@@ -54,8 +54,10 @@ import java.util.function.UnaryOperator;
  * half-open ranges, while holding the address-space lock. As in Linux: {@code munmap} notifies its whole
  * range once if any mapped page lies in it (nothing if none); {@code madvise(MADV_DONTNEED)} notifies
  * each maximal mapped run of its range separately; {@code mprotect} notifies the mapped prefix it
- * changes; {@code MADV_COLLAPSE} notifies the whole 2 MiB blocks it collapses. {@code MADV_HUGEPAGE} and
- * {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and visible through {@link #isHugeAdvised(long)}.
+ * changes; {@code MADV_COLLAPSE} notifies the whole 2 MiB blocks it collapses. A range that cuts into a
+ * 2 MiB block of huge-advised memory is announced with the whole block, as the kernel's split of a huge
+ * page does. {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and
+ * visible through {@link #isHugeAdvised(long)}.
  *
  * <h2>Pages handed to the MMU</h2>
  * The segment of a {@link HostPage} escapes the read section of {@link #resolvePage}. Its holder may use
@@ -224,7 +226,8 @@ public final class HostMemory implements AutoCloseable {
         if (runs.isEmpty()) {
             return 0;
         }
-        notifier.start(start, end, InvalidationCause.UNMAP);
+        HvaRange announced = announced(start, end);
+        notifier.start(announced.start(), announced.end(), InvalidationCause.UNMAP);
         int error = 0;
         try {
             // Taking access away: unpublish, wait out every reader that may have seen the areas, unmap.
@@ -238,7 +241,7 @@ public final class HostMemory implements AutoCloseable {
                 }
             }
         } finally {
-            notifier.end(start, end, InvalidationCause.UNMAP);
+            notifier.end(announced.start(), announced.end(), InvalidationCause.UNMAP);
         }
         return error;
     }
@@ -317,13 +320,14 @@ public final class HostMemory implements AutoCloseable {
     }
 
     private int discard(long start, long end) {
-        notifier.start(start, end, InvalidationCause.DISCARD);
+        HvaRange announced = announced(start, end);
+        notifier.start(announced.start(), announced.end(), InvalidationCause.DISCARD);
         try {
             // No grace period: the pages stay mapped, so a racing accessor reads old data or zeros.
             written.clear(start, end);
             return -LibC.madvise(start, end - start, Advice.DONTNEED.value());
         } finally {
-            notifier.end(start, end, InvalidationCause.DISCARD);
+            notifier.end(announced.start(), announced.end(), InvalidationCause.DISCARD);
         }
     }
 
@@ -398,7 +402,8 @@ public final class HostMemory implements AutoCloseable {
     }
 
     private int protectLocked(long start, long end, Protection protection) {
-        notifier.start(start, end, InvalidationCause.PROTECT);
+        HvaRange announced = announced(start, end);
+        notifier.start(announced.start(), announced.end(), InvalidationCause.PROTECT);
         try {
             UnaryOperator<Area> lower = part -> part.withProtection(weaker(part.protection(), protection));
             if (areas.update(start, end, lower)) {
@@ -411,8 +416,28 @@ public final class HostMemory implements AutoCloseable {
             areas.update(start, end, part -> part.withProtection(protection));
             return 0;
         } finally {
-            notifier.end(start, end, InvalidationCause.PROTECT);
+            notifier.end(announced.start(), announced.end(), InvalidationCause.PROTECT);
         }
+    }
+
+    /**
+     * The range an invalidation of {@code [start, end)} announces. Huge-advised memory stands for
+     * transparent huge pages here (as it does for the MMU's 2 MiB mappings), and a change that cuts into
+     * a huge page first splits it, which invalidates the whole 2 MiB block ({@code __split_huge_pmd}); so
+     * the announced range grows to every huge-advised block it cuts. Without that, a fault mapping the
+     * block at 2 MiB would not see its gfn in the invalidation window and could install a leaf over a page
+     * being unmapped or protected (mmu.md §2.3).
+     */
+    private HvaRange announced(long start, long end) {
+        long first = start & -HUGE_PAGE_SIZE;
+        long last = end & -HUGE_PAGE_SIZE;
+        boolean cutsFirst = first != start && areas.allHugeAdvised(first, first + HUGE_PAGE_SIZE);
+        boolean cutsLast = last != end && areas.allHugeAdvised(last, last + HUGE_PAGE_SIZE);
+        return new HvaRange(cutsFirst ? first : start, cutsLast ? last + HUGE_PAGE_SIZE : end);
+    }
+
+    /** A host range {@code [start, end)}. */
+    private record HvaRange(long start, long end) {
     }
 
     private static Protection weaker(Protection a, Protection b) {

@@ -87,6 +87,31 @@ class HostMemoryInvalidationTest {
     }
 
     @Test
+    void cuttingIntoAHugeAdvisedBlockAnnouncesTheWholeBlockAsTheSplitDoes() {
+        long block = 2L << 20;
+        long hva = map(4 * block);
+        long aligned = (hva + block - 1) & -block;
+        assertEquals(0, host.madvise(aligned, 2 * block, Advice.HUGEPAGE));
+        long page = aligned + 5 * PAGE_SIZE;
+        assertEquals(0, host.madvise(page, PAGE_SIZE, Advice.DONTNEED));
+        assertEquals(0, host.mprotect(page, PAGE_SIZE, Protection.READ));
+        // Across the boundary of the two advised blocks: both are cut.
+        assertEquals(0, host.mprotect(aligned + block - PAGE_SIZE, 2 * PAGE_SIZE, Protection.READ));
+        // Whole blocks, and pages of memory that is not huge-advised: nothing grows.
+        assertEquals(0, host.madvise(aligned, block, Advice.DONTNEED));
+        assertEquals(0, host.munmap(aligned + 2 * block + PAGE_SIZE, PAGE_SIZE));
+        assertEquals(List.of(
+                        List.of(aligned, aligned + block, InvalidationCause.DISCARD),
+                        List.of(aligned, aligned + block, InvalidationCause.PROTECT),
+                        List.of(aligned, aligned + 2 * block, InvalidationCause.PROTECT),
+                        List.of(aligned, aligned + block, InvalidationCause.DISCARD),
+                        List.of(aligned + 2 * block + PAGE_SIZE, aligned + 2 * block + 2 * PAGE_SIZE,
+                                InvalidationCause.UNMAP)),
+                events.stream().filter(e -> e.phase().equals("start"))
+                        .map(e -> List.<Object>of(e.start(), e.end(), e.cause())).toList());
+    }
+
+    @Test
     void dontneedIsAnnouncedWhileTheOldDataIsStillVisible() {
         long hva = map(4 * PAGE_SIZE);
         host.write64(hva + PAGE_SIZE, 0x77);
