@@ -92,6 +92,8 @@ public final class HostMemory implements AutoCloseable {
     private long nextMmapId;
     /** Guarded by {@link #addressSpaceLock}. */
     private boolean closed;
+    /** Set once memory here may be written without {@link #written} hearing of it (see {@link #allowUntrackedWriters}). */
+    private volatile boolean untrackedWriters;
 
     /**
      * An empty address space.
@@ -324,8 +326,12 @@ public final class HostMemory implements AutoCloseable {
         notifier.start(announced.start(), announced.end(), InvalidationCause.DISCARD);
         try {
             // No grace period: the pages stay mapped, so a racing accessor reads old data or zeros.
+            boolean populated = untrackedWriters || written.anyMarked(start, end) || areas.anyFileBacked(start, end);
             written.clear(start, end);
-            return -LibC.madvise(start, end - start, Advice.DONTNEED.value());
+            // Anonymous pages nobody wrote since their last discard hold zeros already (absent, or the
+            // shared zero page): dropping them changes nothing anyone can observe, so the system call,
+            // the largest part of a page-sized discard, is left out. The invalidation is announced anyway.
+            return populated ? -LibC.madvise(start, end - start, Advice.DONTNEED.value()) : 0;
         } finally {
             notifier.end(announced.start(), announced.end(), InvalidationCause.DISCARD);
         }
@@ -362,6 +368,15 @@ public final class HostMemory implements AutoCloseable {
             areas.update(start, end, part -> part.withHugeAdvised(huge));
         }
         return -rc;
+    }
+
+    /**
+     * Declares that memory of this address space may be written behind this object's back, by a real
+     * KVM guest for instance. From then on every {@code MADV_DONTNEED} reaches the kernel, even for pages
+     * this object believes unwritten. Irreversible.
+     */
+    public void allowUntrackedWriters() {
+        untrackedWriters = true;
     }
 
     /**

@@ -58,6 +58,28 @@ final class WrittenPages {
         return ((long) WORD.getAcquire(bits, bit >>> 6) & (1L << (bit & 63))) != 0;
     }
 
+    /** Whether some page of the page-aligned range {@code [start, end)} has been written. */
+    boolean anyMarked(long start, long end) {
+        long firstPfn = start >>> PAGE_SHIFT;
+        long endPfn = end >>> PAGE_SHIFT;
+        long lastChunk = (endPfn - 1) >>> CHUNK_PAGE_SHIFT;
+        for (long chunk = firstPfn >>> CHUNK_PAGE_SHIFT; chunk <= lastChunk; chunk++) {
+            long[] bits = chunks.get(chunk);
+            if (bits == null) {
+                continue;
+            }
+            long chunkFirst = chunk << CHUNK_PAGE_SHIFT;
+            long from = Math.max(firstPfn, chunkFirst) - chunkFirst;
+            long to = Math.min(endPfn, chunkFirst + PAGES_PER_CHUNK) - chunkFirst;
+            for (long page = from; page < to; page++) {
+                if (((long) WORD.getAcquire(bits, (int) page >>> 6) & (1L << (page & 63))) != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Clears the pages of the page-aligned range {@code [start, end)}. */
     void clear(long start, long end) {
         long firstPfn = start >>> PAGE_SHIFT;

@@ -150,6 +150,29 @@ class HostMemoryTest {
     }
 
     @Test
+    void dontneedOfAWrittenPageAmongUnwrittenOnesStillReachesIt() {
+        long hva = map(8 * PAGE_SIZE);
+        host.read64(hva); // read only: the zero page
+        host.write64(hva + 5 * PAGE_SIZE, 7);
+        assertEquals(0, host.madvise(hva, 8 * PAGE_SIZE, Advice.DONTNEED));
+        assertEquals(0, host.read64(hva + 5 * PAGE_SIZE));
+        assertEquals(0, host.madvise(hva, 8 * PAGE_SIZE, Advice.DONTNEED), "nothing written: still a success");
+        assertEquals(0, host.read64(hva));
+    }
+
+    @Test
+    void withUntrackedWritersEveryDiscardReachesTheKernel() {
+        long hva = map(2 * PAGE_SIZE);
+        host.allowUntrackedWriters();
+        // A store the registry never hears of, as a real KVM guest makes.
+        MemorySegment.ofAddress(hva + PAGE_SIZE).reinterpret(8).set(ValueLayout.JAVA_LONG, 0, 99L);
+        assertEquals(99, host.read64(hva + PAGE_SIZE));
+        assertFalse(host.isWrittenSinceDiscard(hva + PAGE_SIZE));
+        assertEquals(0, host.madvise(hva, 2 * PAGE_SIZE, Advice.DONTNEED));
+        assertEquals(0, host.read64(hva + PAGE_SIZE));
+    }
+
+    @Test
     void readOnlyProtectionFaultsWritesButNotReadsAndReadWriteRestoresWrites() {
         long hva = map(PAGE_SIZE);
         host.write64(hva, 5);

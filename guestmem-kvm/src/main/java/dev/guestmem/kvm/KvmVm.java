@@ -69,6 +69,7 @@ public final class KvmVm implements Vm {
 
     private KvmVm(HostMemory host, VmType type, boolean ownsHost) {
         this.host = host;
+        host.allowUntrackedWriters(); // the real guest stores into slot memory without HostMemory seeing it
         this.type = type;
         this.ownsHost = ownsHost;
         try (KvmDevice device = KvmDevice.open()) {
