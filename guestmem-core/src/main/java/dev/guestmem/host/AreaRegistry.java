@@ -97,12 +97,24 @@ final class AreaRegistry {
 
     /** Adds an area over addresses no area covers (writer only). */
     void insert(Area area) {
+        published = withArea(published, area);
+    }
+
+    /** Adds areas over addresses no area covers, published together (writer only). */
+    void insertAll(List<Area> added) {
         AreaTree tree = published;
+        for (Area area : added) {
+            tree = withArea(tree, area);
+        }
+        published = tree;
+    }
+
+    private static AreaTree withArea(AreaTree tree, Area area) {
         Area below = tree.floor(area.end() - 1);
         if (below != null && Long.compareUnsigned(below.end(), area.start()) > 0) {
             throw new IllegalStateException("new area " + area + " overlaps " + below);
         }
-        published = tree.put(area);
+        return tree.put(area);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.guestmem.Errno;
 import dev.guestmem.sync.Srcu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -142,6 +143,54 @@ public final class HostMemory implements AutoCloseable {
             }
             areas.insert(new Area(hva, hva + aligned, Protection.READ_WRITE, false, nextMmapId++));
             return hva;
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /**
+     * Several private anonymous read-write mappings made with one system call, laid out back to back:
+     * mapping {@code i} is {@code lengths[i]} bytes rounded up to whole pages. The kernel ends up with what
+     * as many adjacent {@link #mmap} calls leave after it merged their areas (one VMA); here each stays a
+     * mapping of its own, exactly as if mapped separately ({@link #mappingAt}, {@code munmap},
+     * {@code madvise} and {@code mprotect} see the same). For VMMs that map thousands of memslots.
+     *
+     * @return the hva of each mapping, in order
+     * @throws IllegalArgumentException if a length is 0 or the total exceeds the address space
+     * @throws SyscallException if the kernel refuses the mapping
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public long[] mmapEach(long... lengths) {
+        long[] offsets = new long[lengths.length + 1];
+        for (int i = 0; i < lengths.length; i++) {
+            long aligned = pageAlign(lengths[i]);
+            if (lengths[i] == 0 || aligned == 0 || Long.compareUnsigned(aligned, TASK_SIZE - offsets[i]) > 0) {
+                throw new IllegalArgumentException("length " + i + " (" + lengths[i] + ") is 0 or too large");
+            }
+            offsets[i + 1] = offsets[i] + aligned;
+        }
+        long total = offsets[lengths.length];
+        if (total == 0) {
+            return new long[0];
+        }
+        addressSpaceLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("host memory is closed");
+            }
+            long base = mapReusingReservation(total, at -> LibC.mmapAnonymousAt(at, total, READ_WRITE),
+                    () -> LibC.mmapAnonymous(total, READ_WRITE));
+            if (base < 0) {
+                throw new SyscallException("mmap", (int) -base);
+            }
+            long[] hvas = new long[lengths.length];
+            List<Area> added = new ArrayList<>(lengths.length);
+            for (int i = 0; i < lengths.length; i++) {
+                hvas[i] = base + offsets[i];
+                added.add(new Area(hvas[i], base + offsets[i + 1], Protection.READ_WRITE, false, nextMmapId++));
+            }
+            areas.insertAll(added);
+            return hvas;
         } finally {
             addressSpaceLock.unlock();
         }

@@ -58,6 +58,23 @@ class HostMemoryTest {
     }
 
     @Test
+    void mmapEachMakesSeparateMappingsBackToBackWithOneCall() {
+        long[] hvas = host.mmapEach(PAGE_SIZE, 3 * PAGE_SIZE - 5, 2 * PAGE_SIZE);
+        assertEquals(3, hvas.length);
+        assertEquals(hvas[0] + PAGE_SIZE, hvas[1]);
+        assertEquals(hvas[1] + 3 * PAGE_SIZE, hvas[2], "lengths round up to pages");
+        assertEquals(Optional.of(new MappingInfo(hvas[1], 3 * PAGE_SIZE)), host.mappingAt(hvas[1] + PAGE_SIZE));
+        host.write64(hvas[2], 5);
+        assertEquals(0, host.munmap(hvas[1], 3 * PAGE_SIZE));
+        assertEquals(HostFault.Kind.UNMAPPED, faultOf(() -> host.read64(hvas[1])));
+        assertEquals(0, host.read64(hvas[0]));
+        assertEquals(5, host.read64(hvas[2]), "a neighbour keeps its data");
+        assertEquals(0, host.mmapEach().length);
+        assertThrows(IllegalArgumentException.class, () -> host.mmapEach(PAGE_SIZE, 0));
+        assertThrows(IllegalArgumentException.class, () -> host.mmapEach(HostMemory.TASK_SIZE, PAGE_SIZE));
+    }
+
+    @Test
     void mmapRejectsZeroAndImpossibleLengths() {
         assertEquals(-Errno.EINVAL, host.mmap(0));
         assertEquals(-Errno.ENOMEM, host.mmap(-1L)); // PAGE_ALIGN wraps to 0
