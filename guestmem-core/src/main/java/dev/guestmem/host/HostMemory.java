@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.LongUnaryOperator;
 import java.util.function.UnaryOperator;
@@ -130,22 +131,8 @@ public final class HostMemory implements AutoCloseable {
         if (aligned == 0 || Long.compareUnsigned(aligned, TASK_SIZE) > 0) {
             return -Errno.ENOMEM;
         }
-        addressSpaceLock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("host memory is closed");
-            }
-            // Granting access: the memory exists before anyone can find it in the registry.
-            long hva = mapReusingReservation(aligned, at -> LibC.mmapAnonymousAt(at, aligned, READ_WRITE),
-                    () -> LibC.mmapAnonymous(aligned, READ_WRITE));
-            if (hva < 0) {
-                return hva;
-            }
-            areas.insert(new Area(hva, hva + aligned, Protection.READ_WRITE, false, nextMmapId++));
-            return hva;
-        } finally {
-            addressSpaceLock.unlock();
-        }
+        return mapAnonymous(aligned, base -> List.of(new Area(base, base + aligned, Protection.READ_WRITE, false,
+                nextMmapId++)));
     }
 
     /**
@@ -173,24 +160,41 @@ public final class HostMemory implements AutoCloseable {
         if (total == 0) {
             return new long[0];
         }
+        long base = mapAnonymous(total, start -> {
+            List<Area> added = new ArrayList<>(lengths.length);
+            for (int i = 0; i < lengths.length; i++) {
+                added.add(new Area(start + offsets[i], start + offsets[i + 1], Protection.READ_WRITE, false,
+                        nextMmapId++));
+            }
+            return added;
+        });
+        if (base < 0) {
+            throw new SyscallException("mmap", (int) -base);
+        }
+        long[] hvas = new long[lengths.length];
+        for (int i = 0; i < lengths.length; i++) {
+            hvas[i] = base + offsets[i];
+        }
+        return hvas;
+    }
+
+    /**
+     * Maps {@code total} bytes of anonymous read-write memory and registers the areas {@code carve} makes of
+     * them (called with the base address, under the address-space lock). Returns the base or {@code -errno}.
+     */
+    private long mapAnonymous(long total, LongFunction<List<Area>> carve) {
         addressSpaceLock.lock();
         try {
             if (closed) {
                 throw new IllegalStateException("host memory is closed");
             }
+            // Granting access: the memory exists before anyone can find it in the registry.
             long base = mapReusingReservation(total, at -> LibC.mmapAnonymousAt(at, total, READ_WRITE),
                     () -> LibC.mmapAnonymous(total, READ_WRITE));
-            if (base < 0) {
-                throw new SyscallException("mmap", (int) -base);
+            if (base >= 0) {
+                areas.insertAll(carve.apply(base));
             }
-            long[] hvas = new long[lengths.length];
-            List<Area> added = new ArrayList<>(lengths.length);
-            for (int i = 0; i < lengths.length; i++) {
-                hvas[i] = base + offsets[i];
-                added.add(new Area(hvas[i], base + offsets[i + 1], Protection.READ_WRITE, false, nextMmapId++));
-            }
-            areas.insertAll(added);
-            return hvas;
+            return base;
         } finally {
             addressSpaceLock.unlock();
         }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.host.Advice;
-import dev.guestmem.host.InvalidationCause;
-import dev.guestmem.host.InvalidationListener;
 import dev.guestmem.host.Protection;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Access;
@@ -34,22 +32,6 @@ class HugePageSplitRaceTest {
     private static final long MB2 = 0x200000;
     private static final Duration JOIN = Duration.ofSeconds(20);
 
-    /** Holds an invalidation between the MMU's start and end until released. */
-    private static final class HoldInvalidation implements InvalidationListener {
-        final CountDownLatch inside = new CountDownLatch(1);
-        final CountDownLatch leave = new CountDownLatch(1);
-
-        @Override
-        public void invalidateRangeStart(long start, long end, InvalidationCause cause) {
-            inside.countDown();
-            await(leave);
-        }
-
-        @Override
-        public void invalidateRangeEnd(long start, long end, InvalidationCause cause) {
-        }
-    }
-
     private static void await(CountDownLatch latch) {
         try {
             assertTrue(latch.await(JOIN.toMillis(), TimeUnit.MILLISECONDS), "timed out");
@@ -69,7 +51,7 @@ class HugePageSplitRaceTest {
             long a = (raw + MB2 - 1) & -MB2;
             assertEquals(0, vm.host().madvise(a, MB2, Advice.HUGEPAGE));
             assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, MB2, a));
-            HoldInvalidation hold = new HoldInvalidation();
+            HeldInvalidation hold = new HeldInvalidation();
             vm.host().addInvalidationListener(hold); // after the VM's notifier: runs once the MMU's start returned
             Vcpu cpu = vm.vcpu(0);
 
@@ -90,7 +72,7 @@ class HugePageSplitRaceTest {
             // The host protects page 1 and is held inside its invalidation; then the fault goes on.
             Thread protect = Thread.ofPlatform().start(
                     () -> assertEquals(0, vm.host().mprotect(a + 0x1000, 0x1000, Protection.READ)));
-            await(hold.inside);
+            hold.awaitInside();
             long retriesBefore = cpu.stats().orElseThrow().pfRetry();
             beforeLock.release();
             while (cpu.stats().orElseThrow().pfRetry() == retriesBefore && vcpu.isAlive()) {
@@ -103,7 +85,7 @@ class HugePageSplitRaceTest {
                 long page1 = (GPA >>> 12) + 1;
                 writableOverPage1[0] |= page1 >= first && page1 < last && Spte.isWritable(spte);
             });
-            hold.leave.countDown();
+            hold.release();
             protect.join(JOIN);
             vcpu.join(JOIN);
 

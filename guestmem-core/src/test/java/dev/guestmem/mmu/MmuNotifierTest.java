@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.host.Advice;
 import dev.guestmem.host.HostMemory;
-import dev.guestmem.host.InvalidationCause;
-import dev.guestmem.host.InvalidationListener;
 import dev.guestmem.host.Protection;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Access;
@@ -18,8 +16,6 @@ import dev.guestmem.vm.VmConfig;
 import dev.guestmem.vm.VmType;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -87,25 +83,14 @@ class MmuNotifierTest {
 
     @Test
     void aMemslotPublicationWaitsForAnInvalidationInFlight() throws Exception {
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch leave = new CountDownLatch(1);
+        HeldInvalidation held = new HeldInvalidation();
         try (HostMemory host = new HostMemory();
                 EngineVm vm = new EngineVm(host, new FileTable(), VmConfig.of(VmType.DEFAULT, MemslotImpl.TREE))) {
             long a = host.mmap(0x2000);
             assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, 0x1000, a));
-            host.addInvalidationListener(new InvalidationListener() {
-                @Override
-                public void invalidateRangeStart(long start, long end, InvalidationCause cause) {
-                    inside.countDown();
-                    await(leave);
-                }
-
-                @Override
-                public void invalidateRangeEnd(long start, long end, InvalidationCause cause) {
-                }
-            });
+            host.addInvalidationListener(held);
             Thread discard = Thread.ofPlatform().start(() -> host.madvise(a, 0x1000, Advice.DONTNEED));
-            assertTrue(inside.await(20, TimeUnit.SECONDS));
+            held.awaitInside();
             // The MMU's start has run, its end has not: a new slot must not be published in between.
             Thread create = Thread.ofPlatform().start(() -> vm.setUserMemoryRegion(2, 0, GPA + 0x1000, 0x1000,
                     a + 0x1000));
@@ -113,18 +98,10 @@ class MmuNotifierTest {
                 Thread.onSpinWait();
             }
             assertTrue(vm.slot(2).isEmpty(), "published while an invalidation was between start and end");
-            leave.countDown();
+            held.release();
             discard.join(20_000);
             create.join(20_000);
             assertTrue(vm.slot(2).isPresent());
-        }
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
