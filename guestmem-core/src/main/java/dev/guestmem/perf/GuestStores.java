@@ -14,8 +14,9 @@ final class GuestStores {
 
     /** Stores {@code value} at offset 0 of {@code pages} pages from {@code gpa}; any exit fails the test. */
     static void fill(Guest g, long gpa, long pages, long value) {
-        for (long p = 0; p < pages; p++) {
-            store(g, gpa + p * SlotLayout.PAGE, value);
+        if (!g.fill(gpa, pages, SlotLayout.PAGE, value)) {
+            throw new IllegalStateException("guest store into 0x" + Long.toHexString(gpa) + " + " + pages
+                    + " pages exited: " + g.lastExit());
         }
     }
 

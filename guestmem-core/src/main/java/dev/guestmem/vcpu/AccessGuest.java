@@ -39,6 +39,13 @@ public final class AccessGuest implements Guest {
     }
 
     @Override
+    public boolean fill(long gpa, long count, long stride, long value) {
+        Access a = vcpu.fillStrided(gpa, count, stride, value);
+        lastExit = a instanceof Access.Stored ? null : a;
+        return lastExit == null;
+    }
+
+    @Override
     public Access lastExit() {
         return lastExit;
     }

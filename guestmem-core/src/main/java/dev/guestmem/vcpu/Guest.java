@@ -1,6 +1,7 @@
 package dev.guestmem.vcpu;
 
 import dev.guestmem.vm.Access;
+import dev.guestmem.vm.Vcpu;
 
 /**
  * What guest code sees while its vCPU runs it ({@link GuestCode}): 8-byte aligned loads and stores by
@@ -17,6 +18,19 @@ public interface Guest {
 
     /** A store; true if it completed (in memory or emulated), false when it exited. */
     boolean write64(long gpa, long value);
+
+    /**
+     * Up to {@code count} stores of {@code value} to {@code gpa}, {@code gpa + stride}, ..., stopping at the
+     * first that exits ({@link Vcpu#fillStrided}); true if all completed, else see {@link #lastExit()}.
+     */
+    default boolean fill(long gpa, long count, long stride, long value) {
+        for (long i = 0; i < count; i++) {
+            if (!write64(gpa + i * stride, value)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** The exit of the most recent access ({@code Mmio}, {@code Efault}, ...), or null if it completed. */
     Access lastExit();

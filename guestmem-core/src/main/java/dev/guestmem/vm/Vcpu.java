@@ -17,6 +17,23 @@ public interface Vcpu {
     Access write64(long gpa, long value);
 
     /**
+     * A guest loop of up to {@code count} stores of {@code value} to {@code gpa}, {@code gpa + stride}, ...
+     * in that order, as one piece of guest code (a backend with real guest code runs it in one guest
+     * entry). It stops at the first store that does not complete in memory.
+     *
+     * @return {@link Access#STORED} if every store completed, else the outcome of the first that did not
+     */
+    default Access fillStrided(long gpa, long count, long stride, long value) {
+        for (long i = 0; i < count; i++) {
+            Access a = write64(gpa + i * stride, value);
+            if (a != Access.STORED) {
+                return a;
+            }
+        }
+        return Access.STORED;
+    }
+
+    /**
      * Runs {@code code} on the calling thread as this vCPU's guest code until it returns. The default makes
      * each access one {@link #read64} or {@link #write64}; the engine's vCPU stays in guest mode between
      * accesses, with its TLB live.

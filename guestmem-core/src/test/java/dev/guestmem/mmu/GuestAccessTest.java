@@ -56,6 +56,26 @@ class GuestAccessTest {
     }
 
     @Test
+    void aFillLoopStopsAtItsFirstExitInGuestModeAndThroughSingleAccesses() {
+        long a = vm.host().mmap(0x8000);
+        assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, 0x8000, a));
+        // Stores 0..3 land in the slot, store 4 (just past it) exits, 5 and 6 never run.
+        assertEquals(new Access.Mmio(GPA + 0x8000, true), cpu.fillStrided(GPA + 0x4000, 7, 0x1000, 3));
+        assertEquals(3, vm.host().read64(a + 0x7000));
+        assertEquals(0, vm.host().read64(a + 0x3000));
+        long[] result = new long[2];
+        cpu.run(g -> {
+            result[0] = g.fill(GPA, 4, 8, 5) ? 1 : 0;
+            result[1] = g.fill(GPA + 0x7000, 2, 0x1000, 6) ? 1 : 0;
+            assertEquals(new Access.Mmio(GPA + 0x8000, true), g.lastExit());
+        });
+        assertEquals(1, result[0]);
+        assertEquals(0, result[1]);
+        assertEquals(5, vm.host().read64(a + 0x18));
+        assertEquals(6, vm.host().read64(a + 0x7000));
+    }
+
+    @Test
     void aFaultMapsThePageAndLaterAccessesHitTheTlb() {
         long a = vm.host().mmap(MB2);
         assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, MB2, a));

@@ -13,7 +13,7 @@ final class GeneralRegisters {
     private static final StructLayout REGS = KvmLayouts.REGS;
     /** RFLAGS bit 1 is reserved and must be set; IF stays clear (no interrupts are ever injected). */
     private static final long RFLAGS_FIXED = 0x2;
-    private static final String[] SHOWN = {"rip", "rax", "rbx", "rdi", "rsi", "rflags"};
+    private static final String[] SHOWN = {"rip", "rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rflags"};
 
     private GeneralRegisters() {
     }
@@ -24,12 +24,19 @@ final class GeneralRegisters {
      * cannot show a value left over from an earlier access.
      */
     static void startStub(int vcpuFd, long rip, long rdi, long rsi, long rbx) {
+        startStub(vcpuFd, rip, rdi, rsi, rbx, 0, 0);
+    }
+
+    /** {@link #startStub(int, long, long, long, long)} with {@code rcx} and {@code rdx} too (the fill loop's). */
+    static void startStub(int vcpuFd, long rip, long rdi, long rsi, long rbx, long rcx, long rdx) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment regs = arena.allocate(REGS);
             regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rip"), rip);
             regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rdi"), rdi);
             regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rsi"), rsi);
             regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rbx"), rbx);
+            regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rcx"), rcx);
+            regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rdx"), rdx);
             regs.set(ValueLayout.JAVA_LONG, offset(REGS, "rflags"), RFLAGS_FIXED);
             KvmException.check(Syscalls.ioctl(vcpuFd, KvmIoctls.SET_REGS, regs), "KVM_SET_REGS");
         }

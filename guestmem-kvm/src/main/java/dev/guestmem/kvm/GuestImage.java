@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Writes the contents of the reserved memslot ({@link ReservedLayout}): the two access stubs, the GDT
+ * Writes the contents of the reserved memslot ({@link ReservedLayout}): the three access stubs, the GDT
  * and the page tables. Everything is at the address the layout gives it, relative to the slot's first
  * byte.
  */
@@ -26,6 +26,19 @@ final class GuestImage {
         0x48, (byte) 0x8B, 0x07, // mov rax, [rdi]
         0x48, (byte) 0x89, 0x03, // mov [rbx], rax
         0x0F, 0x0B,              // ud2
+    };
+
+    /**
+     * The strided store loop: rcx stores of rsi, from rdi on, rdx bytes apart (rcx >= 1), then the
+     * doorbell. The backend stops it at the first store that exits, so it never runs past one.
+     */
+    private static final byte[] FILL_STUB = {
+        0x48, (byte) 0x89, 0x37,       // loop: mov [rdi], rsi
+        0x48, 0x01, (byte) 0xD7,       //       add rdi, rdx
+        0x48, (byte) 0xFF, (byte) 0xC9, //       dec rcx
+        0x75, (byte) 0xF5,             //       jnz loop
+        0x48, (byte) 0x89, 0x03,       // mov [rbx], rax
+        0x0F, 0x0B,                    // ud2
     };
 
     /** Long-mode code segment, DPL 3, present, L=1 (D must be 0), execute/read, granularity 4 KiB. */
@@ -63,6 +76,7 @@ final class GuestImage {
         }
         MemorySegment.copy(STORE_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.STORE_ENTRY), STORE_STUB.length);
         MemorySegment.copy(LOAD_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.LOAD_ENTRY), LOAD_STUB.length);
+        MemorySegment.copy(FILL_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.FILL_ENTRY), FILL_STUB.length);
 
         long gdt = at(ReservedLayout.GDT);
         slot.set(ValueLayout.JAVA_LONG, gdt + (ReservedLayout.USER_CODE_SELECTOR & ~7), USER_CODE_DESCRIPTOR);

@@ -6,7 +6,7 @@ import dev.guestmem.vm.Vcpu;
 
 /**
  * A real KVM vCPU performing guest accesses by running a built-in stub ({@link GuestImage}) at CPL3 in
- * long mode. One access is one stub run: {@code KVM_SET_REGS} (entry point, gpa in rdi, value in rsi,
+ * long mode ({@link #fillStrided} runs a store loop the same way). One access is one stub run: {@code KVM_SET_REGS} (entry point, gpa in rdi, value in rsi,
  * doorbell in rbx), then {@code KVM_RUN} until the doorbell store exits; the exits on the way are the
  * outcome:
  * <ul>
@@ -52,19 +52,51 @@ public final class KvmVcpu implements Vcpu, AutoCloseable {
         return access(gpa, true, value);
     }
 
+    /**
+     * Runs the fill stub: one {@code KVM_RUN} for the whole loop. The first store that exits as MMIO is
+     * completed with {@code immediate_exit}, which drops it and stops the loop there.
+     */
+    @Override
+    public synchronized Access fillStrided(long gpa, long count, long stride, long value) {
+        if (count <= 0) {
+            return Access.STORED;
+        }
+        long last = gpa + (count - 1) * stride;
+        if (stride <= 0 || (stride & (ACCESS_SIZE - 1)) != 0 || (last - gpa) / stride != count - 1) {
+            throw new IllegalArgumentException("fill of " + count + " words " + stride + " bytes apart from 0x"
+                    + Long.toHexString(gpa) + " is not a forward, 8-byte aligned loop");
+        }
+        requireAccessible(gpa);
+        requireAccessible(last);
+        if (Long.compareUnsigned(gpa, ReservedLayout.BASE + ReservedLayout.SIZE) < 0
+                && Long.compareUnsigned(last, ReservedLayout.DOORBELL) >= 0) {
+            throw new IllegalArgumentException("fill from 0x" + Long.toHexString(gpa) + " to 0x"
+                    + Long.toHexString(last) + " crosses the KVM backend's reserved range");
+        }
+        return runStub(ReservedLayout.FILL_ENTRY, gpa, value, count, stride, true);
+    }
+
     private Access access(long gpa, boolean write, long value) {
         requireAccessible(gpa);
+        return runStub(write ? ReservedLayout.STORE_ENTRY : ReservedLayout.LOAD_ENTRY, gpa, value, 1, ACCESS_SIZE,
+                write);
+    }
+
+    /**
+     * Runs a stub over the {@code count} words {@code stride} bytes apart from {@code gpa} until its
+     * doorbell, or until the first of them exits as MMIO when there are several.
+     */
+    private Access runStub(long entry, long gpa, long value, long count, long stride, boolean write) {
         start();
-        GeneralRegisters.startStub(fd, write ? ReservedLayout.STORE_ENTRY : ReservedLayout.LOAD_ENTRY, gpa, value,
-                ReservedLayout.DOORBELL);
-        boolean exitedAsMmio = false;
+        GeneralRegisters.startStub(fd, entry, gpa, value, ReservedLayout.DOORBELL, count, stride);
+        Access exited = null;
         while (true) {
             int rc = enter();
             if (rc == -Errno.EFAULT) {
                 return run.exitReason() == KvmExits.MEMORY_FAULT
                         ? new Access.MemoryFault(run.memoryFaultGpa(), run.memoryFaultSize(),
                                 (run.memoryFaultFlags() & KvmExits.MEMORY_EXIT_FLAG_PRIVATE) != 0)
-                        : new Access.Efault(gpa);
+                        : new Access.Efault(count == 1 ? gpa : GeneralRegisters.get(fd, "rdi"));
             }
             if (rc < 0) {
                 throw unexpected("KVM_RUN failed with " + Errno.name(-rc), gpa, write);
@@ -74,16 +106,22 @@ public final class KvmVcpu implements Vcpu, AutoCloseable {
             }
             long address = run.mmioPhysAddr();
             if (address == ReservedLayout.DOORBELL && run.mmioIsWrite()) {
-                completeDoorbell(gpa, write);
-                if (exitedAsMmio) {
-                    return new Access.Mmio(gpa, write);
+                completeMmio(gpa, write);
+                if (exited != null) {
+                    return exited;
                 }
                 return write ? Access.STORED : new Access.Value(GeneralRegisters.get(fd, "rax"));
             }
-            if (address != gpa || run.mmioIsWrite() != write || exitedAsMmio) {
+            long index = Long.divideUnsigned(address - gpa, stride);
+            if (Long.remainderUnsigned(address - gpa, stride) != 0 || Long.compareUnsigned(index, count) >= 0
+                    || run.mmioIsWrite() != write || exited != null) {
                 throw unexpected("unexpected MMIO exit", gpa, write);
             }
-            exitedAsMmio = true;
+            exited = new Access.Mmio(address, write);
+            if (count > 1) {
+                completeMmio(gpa, write); // the loop stops at its first exit
+                return exited;
+            }
             if (!write) {
                 run.setMmioData(0); // trace-format.md: an MMIO read completes with 0
             }
@@ -144,15 +182,15 @@ public final class KvmVcpu implements Vcpu, AutoCloseable {
 
     /**
      * An MMIO exit is complete only once userspace re-enters {@code KVM_RUN} (api.rst, KVM_EXIT_MMIO):
-     * re-enter with {@code immediate_exit} so KVM finishes the doorbell store and returns {@code EINTR}
-     * without running the guest. Only then may the next access replace the registers.
+     * re-enter with {@code immediate_exit} so KVM finishes the store and returns {@code EINTR} without
+     * running the guest. Only then may the next access replace the registers.
      */
-    private void completeDoorbell(long gpa, boolean write) {
+    private void completeMmio(long gpa, boolean write) {
         run.setImmediateExit(true);
         try {
             int rc = Syscalls.ioctl(fd, KvmIoctls.RUN, 0L);
             if (rc != -Errno.EINTR) {
-                throw unexpected("completing the doorbell returned " + (rc < 0 ? Errno.name(-rc) : rc), gpa, write);
+                throw unexpected("completing an MMIO exit returned " + (rc < 0 ? Errno.name(-rc) : rc), gpa, write);
             }
         } finally {
             run.setImmediateExit(false);

@@ -33,6 +33,8 @@ public final class ReservedLayout {
     static final long STORE_ENTRY = BASE;
     /** Entry point of the load stub: {@code mov rax, [rdi]; mov [rbx], rax; ud2}. */
     static final long LOAD_ENTRY = BASE + 0x10;
+    /** The strided store loop's first instruction. */
+    static final long FILL_ENTRY = BASE + 0x20;
     /** The global descriptor table. */
     static final long GDT = BASE + 0x1000;
     /** The top-level page table, loaded into CR3. */

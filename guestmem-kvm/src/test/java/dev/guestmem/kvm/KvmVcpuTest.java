@@ -63,6 +63,30 @@ class KvmVcpuTest {
     }
 
     @Test
+    void aFillLoopStoresEveryStrideInOneRun() {
+        assertEquals(Access.STORED, vcpu.fillStrided(SLOT_GPA + 8, 16, 0x1000, 0x55));
+        for (long page = 0; page < 16; page++) {
+            assertEquals(0x55, host.read64(hva + page * 0x1000 + 8), "page " + page);
+        }
+        assertEquals(0, host.read64(hva), "nothing between the strides");
+    }
+
+    @Test
+    void aFillLoopStopsAtItsFirstExit() {
+        // The slot ends at SLOT_GPA + SIZE: stores 0..7 land, store 8 exits, 9 and 10 never run.
+        long from = SLOT_GPA + SIZE - 8 * 0x1000;
+        assertEquals(new Access.Mmio(SLOT_GPA + SIZE, true), vcpu.fillStrided(from, 11, 0x1000, 9));
+        assertEquals(9, host.read64(hva + SIZE - 0x1000));
+        assertEquals(0, host.read64(hva), "below the loop");
+        assertEquals(Access.STORED, vcpu.write64(SLOT_GPA, 1), "the vCPU goes on");
+        assertEquals(0, host.munmap(hva, SIZE));
+        assertEquals(new Access.Efault(SLOT_GPA + 0x2000), vcpu.fillStrided(SLOT_GPA + 0x2000, 2, 8, 1));
+        assertThrows(IllegalArgumentException.class, () -> vcpu.fillStrided(SLOT_GPA, 2, 4, 1));
+        assertThrows(IllegalArgumentException.class, () -> vcpu.fillStrided(0xFFC00000L, 2, 0x400000, 1),
+                "across the reserved range");
+    }
+
+    @Test
     void accessToNoSlotIsMmio() {
         assertEquals(new Access.Mmio(0xD0000000L, false), vcpu.read64(0xD0000000L));
         assertEquals(new Access.Mmio(0xD0000000L, true), vcpu.write64(0xD0000000L, 5));
