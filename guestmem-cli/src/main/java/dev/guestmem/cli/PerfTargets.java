@@ -4,7 +4,6 @@ import dev.guestmem.kvm.KvmAvailability;
 import dev.guestmem.kvm.KvmVmFactory;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.perf.PerfTarget;
-import dev.guestmem.perf.PerfTest;
 import dev.guestmem.trace.VmFactory;
 import java.util.List;
 import java.util.Locale;
@@ -13,12 +12,6 @@ import java.util.Set;
 
 /** The implementations {@code guestmem perf} can measure, by name. */
 final class PerfTargets {
-    /**
-     * Tests whose guest loop checks thousands of values per iteration: the kvm backend's guest code has a
-     * store loop ({@link dev.guestmem.vm.Vcpu#fillStrided}) but no load-compare loop, so each would be an exit.
-     */
-    private static final Set<PerfTest> KVM_NEEDS_GUEST_CODE = Set.of(PerfTest.RW);
-
     /** Names accepted by {@code --impl}. */
     static final List<String> NAMES = List.of("tree", "array", "kvm");
 
@@ -30,7 +23,7 @@ final class PerfTargets {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "tree" -> PerfTarget.engine(VmFactory.engine(), MemslotImpl.TREE);
             case "array" -> PerfTarget.engine(VmFactory.engine(), MemslotImpl.ARRAY);
-            case "kvm" -> new PerfTarget("kvm", new KvmVmFactory(), MemslotImpl.TREE, false, KVM_NEEDS_GUEST_CODE);
+            case "kvm" -> new PerfTarget("kvm", new KvmVmFactory(), MemslotImpl.TREE, false, Set.of());
             default -> throw new IllegalArgumentException("unknown implementation '" + name + "' (implementations: "
                     + String.join(", ", NAMES) + ")");
         };

@@ -28,14 +28,12 @@ final class RwWorkload implements Workload {
 
     /** The guest's second phase: every page's middle word must hold the host's value; clear it. */
     private static void takeHostValues(Guest g) {
-        for (long p = 0; p < PAGES; p++) {
-            long gpa = SlotLayout.TEST_GPA + p * SlotLayout.PAGE + MIDDLE;
-            long v = g.read64(gpa);
-            if (v != GuestStores.VAL_2) {
-                throw new IllegalStateException("guest read 0x" + Long.toHexString(v) + " at 0x"
-                        + Long.toHexString(gpa) + ", expected the host's value");
-            }
-            GuestStores.store(g, gpa, 0);
+        long first = SlotLayout.TEST_GPA + MIDDLE;
+        long taken = g.take(first, PAGES, SlotLayout.PAGE, GuestStores.VAL_2);
+        if (taken != PAGES) {
+            long gpa = first + taken * SlotLayout.PAGE;
+            throw new IllegalStateException("guest at 0x" + Long.toHexString(gpa) + ": " + (g.lastExit() != null
+                    ? "exited " + g.lastExit() : "read 0x" + Long.toHexString(g.read64(gpa)) + ", expected the host's value"));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.guestmem.vcpu;
 
 import dev.guestmem.vm.Access;
+import dev.guestmem.vm.Taken;
 import dev.guestmem.vm.Vcpu;
 
 /**
@@ -43,6 +44,13 @@ public final class AccessGuest implements Guest {
         Access a = vcpu.fillStrided(gpa, count, stride, value);
         lastExit = a instanceof Access.Stored ? null : a;
         return lastExit == null;
+    }
+
+    @Override
+    public long take(long gpa, long count, long stride, long expected) {
+        Taken taken = vcpu.takeStrided(gpa, count, stride, expected);
+        lastExit = taken.exit();
+        return taken.count();
     }
 
     @Override

@@ -32,6 +32,23 @@ public interface Guest {
         return true;
     }
 
+    /**
+     * Takes up to {@code count} words {@code stride} bytes apart from {@code gpa}: each must hold
+     * {@code expected} and is set to 0 ({@link Vcpu#takeStrided}). Returns how many were taken; when fewer
+     * than {@code count}, {@link #lastExit()} is the exit that stopped the loop, or null if the next word
+     * held something else.
+     */
+    default long take(long gpa, long count, long stride, long expected) {
+        for (long i = 0; i < count; i++) {
+            long at = gpa + i * stride;
+            long value = read64(at);
+            if (lastExit() != null || value != expected || !write64(at, 0)) {
+                return i;
+            }
+        }
+        return count;
+    }
+
     /** The exit of the most recent access ({@code Mmio}, {@code Efault}, ...), or null if it completed. */
     Access lastExit();
 

@@ -34,6 +34,29 @@ public interface Vcpu {
     }
 
     /**
+     * A guest loop over up to {@code count} words {@code stride} bytes apart from {@code gpa}: each must
+     * hold {@code expected}, and is then set to 0. It stops at the first word holding something else, or
+     * whose load or store does not complete in memory (see {@link Taken}).
+     */
+    default Taken takeStrided(long gpa, long count, long stride, long expected) {
+        for (long i = 0; i < count; i++) {
+            long at = gpa + i * stride;
+            Access a = read64(at);
+            if (!(a instanceof Access.Value(long value))) {
+                return new Taken(i, a);
+            }
+            if (value != expected) {
+                return new Taken(i, null);
+            }
+            a = write64(at, 0);
+            if (a != Access.STORED) {
+                return new Taken(i, a);
+            }
+        }
+        return new Taken(count, null);
+    }
+
+    /**
      * Runs {@code code} on the calling thread as this vCPU's guest code until it returns. The default makes
      * each access one {@link #read64} or {@link #write64}; the engine's vCPU stays in guest mode between
      * accesses, with its TLB live.

@@ -10,6 +10,7 @@ import dev.guestmem.host.Protection;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Access;
+import dev.guestmem.vm.Taken;
 import dev.guestmem.vm.EngineVm;
 import dev.guestmem.vm.Vcpu;
 import dev.guestmem.vm.VmConfig;
@@ -73,6 +74,25 @@ class GuestAccessTest {
         assertEquals(0, result[1]);
         assertEquals(5, vm.host().read64(a + 0x18));
         assertEquals(6, vm.host().read64(a + 0x7000));
+    }
+
+    @Test
+    void aTakeLoopClearsMatchingWordsAndStopsAtTheFirstOtherInGuestModeAndThroughSingleAccesses() {
+        long a = vm.host().mmap(0x4000);
+        assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, 0x4000, a));
+        for (long page = 0; page < 4; page++) {
+            vm.host().write64(a + page * 0x1000 + 8, page == 2 ? 1 : 7);
+        }
+        assertEquals(new Taken(2, null), cpu.takeStrided(GPA + 8, 4, 0x1000, 7));
+        assertEquals(0, vm.host().read64(a + 0x1008));
+        assertEquals(7, vm.host().read64(a + 0x3008), "after the stop: untouched");
+        long[] taken = new long[1];
+        cpu.run(g -> {
+            taken[0] = g.take(GPA + 0x3008, 2, 0x1000, 7);
+            assertEquals(new Access.Mmio(GPA + 0x4008, false), g.lastExit(), "past the slot");
+        });
+        assertEquals(1, taken[0]);
+        assertEquals(0, vm.host().read64(a + 0x3008));
     }
 
     @Test

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Writes the contents of the reserved memslot ({@link ReservedLayout}): the three access stubs, the GDT
+ * Writes the contents of the reserved memslot ({@link ReservedLayout}): the access stubs and loops, the GDT
  * and the page tables. Everything is at the address the layout gives it, relative to the slot's first
  * byte.
  */
@@ -39,6 +39,22 @@ final class GuestImage {
         0x75, (byte) 0xF5,             //       jnz loop
         0x48, (byte) 0x89, 0x03,       // mov [rbx], rax
         0x0F, 0x0B,                    // ud2
+    };
+
+    /**
+     * The strided take loop: for rcx words from rdi on, rdx bytes apart, each must equal rsi and is then
+     * cleared; it stops at the first that differs. The doorbell store carries rcx, the words not taken.
+     */
+    private static final byte[] TAKE_STUB = {
+        0x48, (byte) 0x8B, 0x07,                         // loop: mov rax, [rdi]
+        0x48, 0x39, (byte) 0xF0,                         //       cmp rax, rsi
+        0x75, 0x0F,                                      //       jne done
+        0x48, (byte) 0xC7, 0x07, 0x00, 0x00, 0x00, 0x00, //       mov qword [rdi], 0
+        0x48, 0x01, (byte) 0xD7,                         //       add rdi, rdx
+        0x48, (byte) 0xFF, (byte) 0xC9,                  //       dec rcx
+        0x75, (byte) 0xE9,                               //       jnz loop
+        0x48, (byte) 0x89, 0x0B,                         // done: mov [rbx], rcx
+        0x0F, 0x0B,                                      // ud2
     };
 
     /** Long-mode code segment, DPL 3, present, L=1 (D must be 0), execute/read, granularity 4 KiB. */
@@ -77,6 +93,7 @@ final class GuestImage {
         MemorySegment.copy(STORE_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.STORE_ENTRY), STORE_STUB.length);
         MemorySegment.copy(LOAD_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.LOAD_ENTRY), LOAD_STUB.length);
         MemorySegment.copy(FILL_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.FILL_ENTRY), FILL_STUB.length);
+        MemorySegment.copy(TAKE_STUB, 0, slot, ValueLayout.JAVA_BYTE, at(ReservedLayout.TAKE_ENTRY), TAKE_STUB.length);
 
         long gdt = at(ReservedLayout.GDT);
         slot.set(ValueLayout.JAVA_LONG, gdt + (ReservedLayout.USER_CODE_SELECTOR & ~7), USER_CODE_DESCRIPTOR);

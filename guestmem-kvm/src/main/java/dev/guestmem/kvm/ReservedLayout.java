@@ -35,6 +35,8 @@ public final class ReservedLayout {
     static final long LOAD_ENTRY = BASE + 0x10;
     /** The strided store loop's first instruction. */
     static final long FILL_ENTRY = BASE + 0x20;
+    /** The strided load-compare-clear loop's first instruction. */
+    static final long TAKE_ENTRY = BASE + 0x40;
     /** The global descriptor table. */
     static final long GDT = BASE + 0x1000;
     /** The top-level page table, loaded into CR3. */

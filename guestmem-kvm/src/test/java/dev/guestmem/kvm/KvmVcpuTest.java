@@ -9,6 +9,7 @@ import dev.guestmem.host.HostMemory;
 import dev.guestmem.host.Protection;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.vm.Access;
+import dev.guestmem.vm.Taken;
 import dev.guestmem.vm.Capability;
 import dev.guestmem.vm.Vcpu;
 import dev.guestmem.vm.VmType;
@@ -84,6 +85,24 @@ class KvmVcpuTest {
         assertThrows(IllegalArgumentException.class, () -> vcpu.fillStrided(SLOT_GPA, 2, 4, 1));
         assertThrows(IllegalArgumentException.class, () -> vcpu.fillStrided(0xFFC00000L, 2, 0x400000, 1),
                 "across the reserved range");
+    }
+
+    @Test
+    void aTakeLoopClearsMatchingWordsAndStopsAtTheFirstOther() {
+        for (long page = 0; page < 8; page++) {
+            host.write64(hva + page * 0x1000 + 0x800, page == 5 ? 1 : 7);
+        }
+        assertEquals(new Taken(5, null), vcpu.takeStrided(SLOT_GPA + 0x800, 8, 0x1000, 7));
+        assertEquals(0, host.read64(hva + 0x4800), "taken");
+        assertEquals(1, host.read64(hva + 0x5800), "the different word stays");
+        assertEquals(7, host.read64(hva + 0x6800), "after the stop: untouched");
+        host.write64(hva + 0x5800, 7);
+        assertEquals(new Taken(3, null), vcpu.takeStrided(SLOT_GPA + 0x5800, 3, 0x1000, 7));
+        // Past the slot's end the load exits as MMIO, which stops the loop.
+        host.write64(hva + SIZE - 8, 7);
+        assertEquals(new Taken(1, new Access.Mmio(SLOT_GPA + SIZE + 0xFF8, false)),
+                vcpu.takeStrided(SLOT_GPA + SIZE - 8, 3, 0x1000, 7));
+        assertEquals(0, host.read64(hva + SIZE - 8));
     }
 
     @Test
