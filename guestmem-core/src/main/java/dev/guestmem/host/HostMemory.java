@@ -77,8 +77,6 @@ public final class HostMemory implements AutoCloseable {
     public static final long TASK_SIZE = (1L << 47) - PAGE_SIZE;
 
     private static final long PAGE_OFFSET_MASK = PAGE_SIZE - 1;
-    /** A PMD-mapped transparent huge page. */
-    private static final long HUGE_PAGE_SIZE = 2L << 20;
     private static final int READ_WRITE = LibC.PROT_READ | LibC.PROT_WRITE;
     /** All of memory, addressed by hva; touched only at addresses the registry vouches for. */
     @SuppressWarnings("restricted") // the whole point of this class: see the protocol above
@@ -87,6 +85,7 @@ public final class HostMemory implements AutoCloseable {
     private final ReentrantLock addressSpaceLock = new ReentrantLock();
     private final AreaRegistry areas = new AreaRegistry();
     private final WrittenPages written = new WrittenPages();
+    private final SplitHugePages splitHugePages = new SplitHugePages();
     private final Reservations reservations = new Reservations();
     private final InvalidationNotifier notifier = new InvalidationNotifier();
     private final Srcu srcu = new Srcu();
@@ -288,6 +287,7 @@ public final class HostMemory implements AutoCloseable {
             // Taking access away: unpublish, wait out every reader that may have seen the areas, unmap.
             areas.update(start, end, part -> null);
             srcu.synchronize();
+            splitHugePages.forgetOverlapping(start, end);
             for (long[] run : runs) {
                 written.clear(run[0], run[1]);
                 int rc = release(run[0], run[1]);
@@ -375,18 +375,44 @@ public final class HostMemory implements AutoCloseable {
     }
 
     private int discard(long start, long end) {
-        HvaRange announced = announced(start, end);
-        notifier.start(announced.start(), announced.end(), InvalidationCause.DISCARD);
+        notifier.start(start, end, InvalidationCause.DISCARD);
         try {
+            splitHugePagesAtEnds(start, end);
             // No grace period: the pages stay mapped, so a racing accessor reads old data or zeros.
             boolean populated = untrackedWriters || written.anyMarked(start, end) || areas.anyFileBacked(start, end);
             written.clear(start, end);
+            splitHugePages.forgetWhole(start, end);
             // Anonymous pages nobody wrote since their last discard hold zeros already (absent, or the
             // shared zero page): dropping them changes nothing anyone can observe, so the system call,
             // the largest part of a page-sized discard, is left out. The invalidation is announced anyway.
             return populated ? -LibC.madvise(start, end - start, Advice.DONTNEED.value()) : 0;
         } finally {
-            notifier.end(announced.start(), announced.end(), InvalidationCause.DISCARD);
+            notifier.end(start, end, InvalidationCause.DISCARD);
+        }
+    }
+
+    /**
+     * A discard of part of a 2 MiB frame that could hold a huge page ({@link #mayMapHuge}) splits that huge
+     * page first, inside the discard's own invalidation: the kernel's {@code __split_huge_pmd} announces
+     * the whole frame, and from then on the frame is mapped with 4 KiB entries.
+     */
+    private void splitHugePagesAtEnds(long start, long end) {
+        long first = start & -SplitHugePages.FRAME_SIZE;
+        long last = (end - 1) & -SplitHugePages.FRAME_SIZE;
+        if (first != start || Long.compareUnsigned(end, first + SplitHugePages.FRAME_SIZE) < 0) {
+            splitHugePage(first);
+        }
+        long lastEnd = last + SplitHugePages.FRAME_SIZE;
+        if (last != first && lastEnd != end) {
+            splitHugePage(last);
+        }
+    }
+
+    private void splitHugePage(long frame) {
+        if (mayMapHuge(frame, frame + SplitHugePages.FRAME_SIZE)) {
+            notifier.start(frame, frame + SplitHugePages.FRAME_SIZE, InvalidationCause.HUGE_PAGE_SPLIT);
+            splitHugePages.split(frame);
+            notifier.end(frame, frame + SplitHugePages.FRAME_SIZE, InvalidationCause.HUGE_PAGE_SPLIT);
         }
     }
 
@@ -397,8 +423,8 @@ public final class HostMemory implements AutoCloseable {
      * between invalidate-range start and end, and every page of a block is then a private writable page.
      */
     private int collapse(long start, long end) {
-        long blockStart = (start + HUGE_PAGE_SIZE - 1) & -HUGE_PAGE_SIZE;
-        long blockEnd = end & -HUGE_PAGE_SIZE;
+        long blockStart = (start + SplitHugePages.FRAME_SIZE - 1) & -SplitHugePages.FRAME_SIZE;
+        long blockEnd = end & -SplitHugePages.FRAME_SIZE;
         if (areas.anyFileBacked(start, end) || Long.compareUnsigned(blockStart, blockEnd) >= 0) {
             return Errno.EINVAL;
         }
@@ -407,6 +433,7 @@ public final class HostMemory implements AutoCloseable {
             int rc = -LibC.madvise(blockStart, blockEnd - blockStart, Advice.COLLAPSE.value());
             if (rc == 0) {
                 written.markRange(blockStart, blockEnd);
+                splitHugePages.forgetWhole(blockStart, blockEnd);
             }
             return rc;
         } finally {
@@ -497,11 +524,12 @@ public final class HostMemory implements AutoCloseable {
      * being unmapped or protected (mmu.md §2.3).
      */
     private HvaRange announced(long start, long end) {
-        long first = start & -HUGE_PAGE_SIZE;
-        long last = end & -HUGE_PAGE_SIZE;
-        boolean cutsFirst = first != start && areas.allHugeAdvised(first, first + HUGE_PAGE_SIZE);
-        boolean cutsLast = last != end && areas.allHugeAdvised(last, last + HUGE_PAGE_SIZE);
-        return new HvaRange(cutsFirst ? first : start, cutsLast ? last + HUGE_PAGE_SIZE : end);
+        long size = SplitHugePages.FRAME_SIZE;
+        long first = start & -size;
+        long last = end & -size;
+        boolean cutsFirst = first != start && areas.allHugeAdvised(first, first + size);
+        boolean cutsLast = last != end && areas.allHugeAdvised(last, last + size);
+        return new HvaRange(cutsFirst ? first : start, cutsLast ? last + size : end);
     }
 
     /** A host range {@code [start, end)}. */
@@ -673,6 +701,19 @@ public final class HostMemory implements AutoCloseable {
      */
     public boolean isHugeAdvised(long start, long end) {
         return Long.compareUnsigned(start, end) < 0 && areas.allHugeAdvised(start, end);
+    }
+
+    /**
+     * Whether {@code [start, end)} (for example a 2 MiB frame) lies inside one area of one mapping with
+     * {@code MADV_HUGEPAGE} in effect: where Linux could map a transparent huge page with one PMD. A frame
+     * cut into areas of different protection or advice is never PMD-mapped (splitting the VMA split the
+     * huge page), nor is one whose huge page a partial discard split, so KVM maps those at 4 KiB. False for
+     * an empty range.
+     */
+    public boolean mayMapHuge(long start, long end) {
+        Area area = areas.find(start);
+        return area != null && area.hugeAdvised() && Long.compareUnsigned(start, end) < 0
+                && Long.compareUnsigned(end, area.end()) <= 0 && !splitHugePages.isSplit(start);
     }
 
     /**

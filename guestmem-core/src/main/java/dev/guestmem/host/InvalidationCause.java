@@ -9,5 +9,10 @@ public enum InvalidationCause {
     /** {@code mprotect}: the range's protection changes. */
     PROTECT,
     /** {@code madvise(MADV_COLLAPSE)}: the small pages are replaced by a huge page holding the same data. */
-    COLLAPSE
+    COLLAPSE,
+    /**
+     * A change to part of a transparent huge page ({@code MADV_DONTNEED} of some of its pages) splits it
+     * first: the whole 2 MiB frame is announced, inside the change's own invalidation.
+     */
+    HUGE_PAGE_SPLIT
 }

@@ -13,9 +13,9 @@ import dev.guestmem.memslot.Memslot;
  * The maximum mapping level of a fault ({@code kvm_mmu_hugepage_adjust}, mmu.md §2.3) and the GUP that
  * goes with it. A 2 MiB leaf needs: a slot that does not log dirty pages; the whole frame inside the
  * slot; gfn and hva congruent modulo 2 MiB; no write-tracked gfn in the frame ({@code disallow_lpage});
- * and a host range that is huge-advised ({@code MADV_HUGEPAGE}) and uniformly accessible, which stands
- * for a transparent huge page backing it: every page of it resolves, and the leaf is host-writable
- * only if every page is. The host state is read without the MMU lock, which is safe because the fault
+ * and a host range that could be one transparent huge page: inside one huge-advised ({@code MADV_HUGEPAGE})
+ * area, so of one protection, with every page of it resolving; the leaf is host-writable only if every
+ * page is. The host state is read without the MMU lock, which is safe because the fault
  * re-checks the invalidation sequence before installing.
  */
 public final class HugePagePolicy {
@@ -45,10 +45,10 @@ public final class HugePagePolicy {
         return tracking.disallowsHuge(frame) ? PG_4K : PG_2M;
     }
 
-    /** Whether the host range behind the 2 MiB frame of {@code gfn} is huge-advised. */
+    /** Whether the host range behind the 2 MiB frame of {@code gfn} could be one transparent huge page. */
     boolean hostAllowsHuge(Memslot slot, long gfn) {
         long start = slot.gfnToHva(PageLevel.round(gfn, PG_2M));
-        return host.isHugeAdvised(start, start + FRAME_PAGES * KvmLimits.PAGE_SIZE);
+        return host.mayMapHuge(start, start + FRAME_PAGES * KvmLimits.PAGE_SIZE);
     }
 
     /**

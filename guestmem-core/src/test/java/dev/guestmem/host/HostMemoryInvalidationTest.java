@@ -101,7 +101,8 @@ class HostMemoryInvalidationTest {
         assertEquals(0, host.madvise(aligned, block, Advice.DONTNEED));
         assertEquals(0, host.munmap(aligned + 2 * block + PAGE_SIZE, PAGE_SIZE));
         assertEquals(List.of(
-                        List.of(aligned, aligned + block, InvalidationCause.DISCARD),
+                        List.of(page, page + PAGE_SIZE, InvalidationCause.DISCARD),
+                        List.of(aligned, aligned + block, InvalidationCause.HUGE_PAGE_SPLIT),
                         List.of(aligned, aligned + block, InvalidationCause.PROTECT),
                         List.of(aligned, aligned + 2 * block, InvalidationCause.PROTECT),
                         List.of(aligned, aligned + block, InvalidationCause.DISCARD),
