@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
@@ -448,6 +449,71 @@ public final class HostMemory implements AutoCloseable {
             areas.update(start, end, part -> part.withHugeAdvised(huge));
         }
         return -rc;
+    }
+
+    /**
+     * {@code mbind(2)} of {@code [hva, hva + length)} (length rounded up to pages): the NUMA policy its pages
+     * are allocated by from now on. For a shared file mapping (guest_memfd) the policy applies to the
+     * file's pages (GMF-07, GMF-11). Only ranges of this object's mappings are passed to the kernel.
+     *
+     * @return 0, {@code EINVAL} (hva not page aligned, or a mode or node mask the kernel refuses),
+     *         {@code EFAULT} (part of the range is not mapped), or the kernel's errno
+     */
+    public int mbind(long hva, long length, MemPolicy policy) {
+        Objects.requireNonNull(policy, "policy");
+        long end = hva + pageAlign(length);
+        if ((hva & PAGE_OFFSET_MASK) != 0 || Long.compareUnsigned(end, hva) < 0) {
+            return Errno.EINVAL;
+        }
+        addressSpaceLock.lock();
+        try {
+            if (end != hva && areas.coveredPrefixEnd(hva, end) != end) {
+                return Errno.EFAULT;
+            }
+            return -NumaCalls.mbind(hva, end - hva, policy.mode(), policy.nodes());
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /** The NUMA policy of the page containing {@code hva} ({@code get_mempolicy(MPOL_F_ADDR)}); empty if unmapped. */
+    public Optional<MemPolicy> memPolicyAt(long hva) {
+        addressSpaceLock.lock();
+        try {
+            if (areas.find(hva) == null) {
+                return Optional.empty();
+            }
+            int[] errno = new int[1];
+            MemPolicy policy = NumaCalls.policyAt(hva & ~PAGE_OFFSET_MASK, errno);
+            if (policy == null) {
+                throw new SyscallException("get_mempolicy", errno[0]);
+            }
+            return Optional.of(policy);
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /**
+     * The NUMA node holding the page containing {@code hva}, which must be mapped and populated (touched);
+     * empty otherwise.
+     */
+    public OptionalInt nodeOf(long hva) {
+        addressSpaceLock.lock();
+        try {
+            if (areas.find(hva) == null) {
+                return OptionalInt.empty();
+            }
+            int node = NumaCalls.nodeOf(hva & ~PAGE_OFFSET_MASK);
+            return node < 0 ? OptionalInt.empty() : OptionalInt.of(node);
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /** The NUMA nodes this process may allocate on, as a mask (bit n = node n). */
+    public static long allowedNodes() {
+        return NumaCalls.allowedNodes();
     }
 
     /**

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.guestmem.Errno;
 import dev.guestmem.host.Advice;
 import dev.guestmem.host.FileStat;
 import dev.guestmem.host.HostFault;
 import dev.guestmem.host.HostMemory;
+import dev.guestmem.host.MemPolicy;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Capability;
@@ -23,6 +25,8 @@ import dev.guestmem.vm.VmConfig;
 import dev.guestmem.vm.VmType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The guest_memfd selftest cases GMF-01..15 and the kernel-derived rules KGM-01..10
@@ -195,6 +200,43 @@ class GuestMemfdTest {
         }
         assertEquals(HostFault.Kind.BUS, assertThrows(HostFault.class, () -> host.read64(hva + T)).kind());
         assertFilled(hva, 0, T, 0xAAAAAAAAAAAAAAAAL);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {MMAP, MMAP | INIT_SHARED})
+    void gmf11PoliciesOfAGuestMemfdMappingReadBack(long flags) {
+        EngineVm vm = vm(VmType.DEFAULT);
+        long hva = vm.mmap(gmem(vm, T, flags), T, true);
+        assertTrue(hva > 0, "mmap: " + hva);
+        long nodes = HostMemory.allowedNodes(); // the selftest's two nodes where there are two, else node 0
+        for (MemPolicy policy : List.of(new MemPolicy(MemPolicy.INTERLEAVE, nodes),
+                new MemPolicy(MemPolicy.BIND, nodes), MemPolicy.defaultPolicy())) {
+            assertEquals(0, host.mbind(hva, T, policy), policy.toString());
+            assertEquals(Optional.of(policy), host.memPolicyAt(hva + P), policy.toString());
+        }
+        assertEquals(Errno.EINVAL, host.mbind(hva, T, new MemPolicy(999, nodes)));
+        assertEquals(Errno.EFAULT, host.mbind(hva, 2 * T, MemPolicy.defaultPolicy()), "past the mapping");
+    }
+
+    @Test
+    void gmf07PagesLandOnTheNodeTheirPolicyNames() {
+        long nodes = HostMemory.allowedNodes();
+        assumeTrue(Long.bitCount(nodes) >= 2, "GMF-07 needs a multi-node host, as in the selftest; this one has "
+                + Long.bitCount(nodes) + " node(s)");
+        int a = Long.numberOfTrailingZeros(nodes);
+        int b = Long.numberOfTrailingZeros(nodes & ~(1L << a));
+        EngineVm vm = vm(VmType.DEFAULT);
+        int fd = gmem(vm, T, MMAP | INIT_SHARED);
+        long hva = vm.mmap(fd, T, true);
+        for (int round = 0; round < 2; round++) {
+            for (long page = 0; page < T / P; page++) {
+                int node = (page % 2 == round) ? a : b;
+                assertEquals(0, host.mbind(hva + page * P, P, new MemPolicy(MemPolicy.BIND, 1L << node)));
+                host.write64(hva + page * P, page); // allocates the page under its policy
+                assertEquals(OptionalInt.of(node), host.nodeOf(hva + page * P), "round " + round + " page " + page);
+            }
+            assertEquals(0, vm.fallocate(fd, PUNCH, 0, T)); // frees every page: the next round re-allocates
+        }
     }
 
     @Test
