@@ -289,7 +289,9 @@ public final class TdpMmu {
             flushRemoteTlbs();
         } else if (Spte.leafChangeNeedsFlush(old, newSpte)) {
             // ≥ 6.13: a fault must never clear MMU-writable; WARN and flush.
-            invariants.record("a fault cleared MMU-writable at gfn 0x" + Long.toHexString(f.gfn));
+            invariants.record("a fault cleared MMU-writable at gfn 0x" + Long.toHexString(f.gfn) + " (0x"
+                    + Long.toHexString(old) + " -> 0x" + Long.toHexString(newSpte) + ", " + (f.write ? "write" : "read")
+                    + " fault)");
             flushRemoteTlbs();
         }
         if (f.slot == null) {
