@@ -252,10 +252,11 @@ public final class TdpMmu {
 
     /** {@code tdp_mmu_map_handle_target_level}. */
     private FaultResult installLeaf(PageFault f, PageTable table, int index, int level, long old) {
-        if (f.slot != null && Spte.isPresentLeaf(old, level) && Spte.allows(old, f.write)) {
+        if (Spte.isPresentLeaf(old, level) && Spte.allows(old, f.write)) {
             // Another vCPU's fault got here first (≥ 6.11: spurious if the access is already allowed). Never
-            // overwrite it with what this fault resolved earlier: a read fault's zero page must not
-            // replace a writable leaf a racing write fault installed.
+            // overwrite it with what this fault resolved earlier: a read fault's zero page must not replace
+            // a writable leaf a racing write fault installed, nor may a fault that found no slot (the slot
+            // was re-created meanwhile) replace the leaf a fault in the new memslot set installed.
             return FaultResult.SPURIOUS;
         }
         long newSpte = f.slot == null ? Spte.makeMmio(f.gfn, f.generation) : makeSpte(f, level);
@@ -292,6 +293,11 @@ public final class TdpMmu {
             invariants.record("a fault cleared MMU-writable at gfn 0x" + Long.toHexString(f.gfn) + " (0x"
                     + Long.toHexString(old) + " -> 0x" + Long.toHexString(newSpte) + ", " + (f.write ? "write" : "read")
                     + " fault)");
+            flushRemoteTlbs();
+        } else if (f.slot == null && Spte.isPresentLeaf(old, level)) {
+            // A fault that found no slot replaced a read-only leaf with an MMIO SPTE. The kernel does not
+            // flush: the old frame was the shared zero page, which never goes away. Here a frame is its hva,
+            // which the host may unmap next, so no TLB may keep the old translation.
             flushRemoteTlbs();
         }
         if (f.slot == null) {
