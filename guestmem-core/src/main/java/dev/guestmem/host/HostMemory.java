@@ -57,6 +57,18 @@ import java.util.function.UnaryOperator;
  * changes. {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and
  * visible through {@link #isHugeAdvised(long)}.
  *
+ * <p>A host store ({@link #write64}, {@link #write}) to anonymous pages not written since they were
+ * mapped or discarded also invalidates, once per maximal run of such pages, with cause
+ * {@link InvalidationCause#COPY_ON_WRITE}: a read may have mapped the shared zero page there (a guest
+ * read fault maps it read-only), and in Linux the store's write fault replaces it by a private page
+ * between the notifier's start and end. Here the zero page and its copy share one address, so the break
+ * is the page's written bit going from 0 to 1 between start and end; the store itself comes after the
+ * end, as the faulting store is retried only after the fault returns. Like the other invalidations it
+ * runs under the address-space lock, but outside any read section, so a listener may take locks of its
+ * own (the MMU lock) without holding up a {@code munmap} that waits for readers. A write
+ * {@link #resolvePage} marks its page without invalidating: the guest fault that asked replays that
+ * break for its VM itself ({@code dev.guestmem.mmu.CopyOnWriteListener}).
+ *
  * <h2>Pages handed to the MMU</h2>
  * The segment of a {@link HostPage} escapes the read section of {@link #resolvePage}. Its holder may use
  * it until an invalidation covering it starts, and no longer: like a pfn obtained by GUP in KVM, it must
@@ -433,18 +445,20 @@ public final class HostMemory implements AutoCloseable {
     }
 
     /**
-     * Host 64-bit store (native byte order); marks the page written.
+     * Host 64-bit store (native byte order); marks the page written, first breaking its copy-on-write
+     * (see the class documentation) if it had not been written.
      *
      * @throws IllegalArgumentException if {@code hva} is not 8-byte aligned
      * @throws HostFault                if the page is not mapped or not writable
      */
     public void write64(long hva, long value) {
         requireAligned8(hva);
+        breakCopyOnWrite(hva, hva + Long.BYTES);
         int token = srcu.readLock();
         try {
             accessible(hva, hva, true);
             EVERYTHING.set(ValueLayout.JAVA_LONG, hva, value);
-            written.mark(hva);
+            written.mark(hva); // set by the break already, unless a discard raced with this store
         } finally {
             srcu.readUnlock(token);
         }
@@ -471,8 +485,9 @@ public final class HostMemory implements AutoCloseable {
     }
 
     /**
-     * Copies {@code src} to the memory starting at {@code hva} and marks the pages written. The range
-     * may span adjacent mappings; it is checked as a whole before any byte is written.
+     * Copies {@code src} to the memory starting at {@code hva} and marks the pages written, first
+     * breaking the copy-on-write of those not written yet. The range may span adjacent mappings; it is
+     * checked as a whole before any byte is written.
      *
      * @throws HostFault at the first byte that is not mapped or not writable; memory is untouched
      */
@@ -481,6 +496,7 @@ public final class HostMemory implements AutoCloseable {
         if (length == 0) {
             return;
         }
+        breakCopyOnWrite(hva, hva + length);
         int token = srcu.readLock();
         try {
             checkRange(hva, length, true);
@@ -516,6 +532,50 @@ public final class HostMemory implements AutoCloseable {
         } finally {
             srcu.readUnlock(token);
         }
+    }
+
+    /**
+     * The write fault of a host store to {@code [start, end)} ({@code end} exclusive, wrapping allowed):
+     * every maximal run of never-written anonymous pages in it is marked written between an
+     * invalidation start and end of that run. Nothing happens if some byte of the range refuses the
+     * store (the store then faults and writes nothing) or if every page is written already (the common
+     * case, decided without the lock). A discard that comes between this and the store makes the page
+     * a zero page again; the store then marks it without invalidating, which is the outcome of a store
+     * that wins that race in Linux too (a fresh page, no zero page to replace).
+     */
+    private void breakCopyOnWrite(long start, long end) {
+        if (Long.compareUnsigned(end, start) <= 0 || written.allMarked(start, end)) {
+            return;
+        }
+        addressSpaceLock.lock();
+        try {
+            // The registry changes only under this lock, so the check stays true until it is released.
+            checkRange(start, end - start, true);
+            long page = start & ~PAGE_OFFSET_MASK;
+            while (Long.compareUnsigned(page, end) < 0) {
+                long runEnd = page;
+                while (Long.compareUnsigned(runEnd, end) < 0 && isZeroPage(runEnd)) {
+                    runEnd += PAGE_SIZE;
+                }
+                if (runEnd != page) {
+                    notifier.start(page, runEnd, InvalidationCause.COPY_ON_WRITE);
+                    written.markRange(page, runEnd);
+                    notifier.end(page, runEnd, InvalidationCause.COPY_ON_WRITE);
+                    page = runEnd;
+                } else {
+                    page += PAGE_SIZE;
+                }
+            }
+        } catch (HostFault fault) {
+            // The store will take this fault itself, having broken nothing.
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /** Whether the mapped page at {@code page} is anonymous and still reads as the zero page. */
+    private boolean isZeroPage(long page) {
+        return !areas.find(page).isFileBacked() && !written.isMarked(page);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -7,5 +7,10 @@ public enum InvalidationCause {
     /** {@code madvise(MADV_DONTNEED)}: the pages are dropped and read back as zeros. */
     DISCARD,
     /** {@code mprotect}: the range's protection changes. */
-    PROTECT
+    PROTECT,
+    /**
+     * A first write to a never-written anonymous page: the shared zero page a read mapped there is
+     * replaced by a private copy, so every mapping of the old frame must go.
+     */
+    COPY_ON_WRITE
 }

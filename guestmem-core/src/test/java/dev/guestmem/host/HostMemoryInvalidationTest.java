@@ -2,9 +2,11 @@ package dev.guestmem.host;
 
 import static dev.guestmem.host.HostMemory.PAGE_SIZE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.Errno;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -59,18 +61,68 @@ class HostMemoryInvalidationTest {
     }
 
     @Test
-    void mmapAndAccessesDoNotInvalidate() {
+    void mmapReadsAndStoresToWrittenPagesDoNotInvalidate() {
         long hva = map(4 * PAGE_SIZE);
-        host.write64(hva, 1);
         host.read64(hva);
+        host.resolvePage(hva, false);
         host.resolvePage(hva, true);
+        host.write64(hva, 1);
+        host.write(hva, MemorySegment.ofArray(new long[] {2, 3}));
         assertEquals(List.of(), events);
+    }
+
+    @Test
+    void aFirstStoreBreaksCopyOnWriteBeforeTheValueLands() {
+        long hva = map(4 * PAGE_SIZE);
+        host.read64(hva + PAGE_SIZE);
+        host.write64(hva + PAGE_SIZE + 8, 0x55);
+        host.write64(hva + PAGE_SIZE + 16, 0x66);
+        assertEquals(List.of(
+                new Event("start", hva + PAGE_SIZE, hva + 2 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
+                        "val 0 prot READ_WRITE"),
+                new Event("end", hva + PAGE_SIZE, hva + 2 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
+                        "val 0 prot READ_WRITE")), events, "once per page, and the store comes after the end");
+        assertTrue(host.isWrittenSinceDiscard(hva + PAGE_SIZE));
+    }
+
+    @Test
+    void aBulkStoreBreaksEachRunOfNeverWrittenPagesOnce() {
+        long hva = map(4 * PAGE_SIZE);
+        host.write64(hva + PAGE_SIZE, 1);
+        events.clear();
+        host.write(hva, MemorySegment.ofArray(new long[(int) (3 * PAGE_SIZE / 8) + 1]));
+        assertEquals(List.of(
+                new Event("start", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE"),
+                new Event("end", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE"),
+                new Event("start", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
+                        "val 0 prot READ_WRITE"),
+                new Event("end", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
+                        "val 0 prot READ_WRITE")), events);
+    }
+
+    @Test
+    void aStoreThatFaultsOrADiscardedPageDecidesAgain() {
+        long hva = map(2 * PAGE_SIZE);
+        assertEquals(0, host.mprotect(hva + PAGE_SIZE, PAGE_SIZE, Protection.READ));
+        events.clear();
+        MemorySegment twoPages = MemorySegment.ofArray(new long[(int) (PAGE_SIZE / 8) + 1]);
+        assertThrows(HostFault.class, () -> host.write(hva, twoPages));
+        assertEquals(List.of(), events, "a store refused anywhere breaks nothing");
+        host.write64(hva, 7);
+        assertEquals(0, host.madvise(hva, PAGE_SIZE, Advice.DONTNEED));
+        events.clear();
+        host.write64(hva, 8);
+        assertEquals(List.of(
+                new Event("start", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE"),
+                new Event("end", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE")),
+                events, "a discarded page is the zero page again");
     }
 
     @Test
     void dontneedIsAnnouncedWhileTheOldDataIsStillVisible() {
         long hva = map(4 * PAGE_SIZE);
         host.write64(hva + PAGE_SIZE, 0x77);
+        events.clear();
         assertEquals(0, host.madvise(hva + PAGE_SIZE, 2 * PAGE_SIZE - 1, Advice.DONTNEED));
         long s = hva + PAGE_SIZE;
         long e = hva + 3 * PAGE_SIZE;
@@ -83,6 +135,7 @@ class HostMemoryInvalidationTest {
     void munmapIsAnnouncedBeforeThePagesDisappear() {
         long hva = map(4 * PAGE_SIZE);
         host.write64(hva + PAGE_SIZE, 5);
+        events.clear();
         assertEquals(0, host.munmap(hva + PAGE_SIZE, PAGE_SIZE + 1));
         long s = hva + PAGE_SIZE;
         long e = hva + 3 * PAGE_SIZE;
@@ -95,6 +148,7 @@ class HostMemoryInvalidationTest {
     void mprotectIsAnnouncedBeforeTheProtectionChanges() {
         long hva = map(2 * PAGE_SIZE);
         host.write64(hva, 9);
+        events.clear();
         assertEquals(0, host.mprotect(hva, 2 * PAGE_SIZE, Protection.READ));
         assertEquals(0, host.mprotect(hva, PAGE_SIZE, Protection.NONE));
         assertEquals(0, host.mprotect(hva, PAGE_SIZE, Protection.READ_WRITE));

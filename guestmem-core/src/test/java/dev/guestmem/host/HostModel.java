@@ -195,10 +195,28 @@ final class HostModel {
         if (fault != null) {
             return Outcome.fault(fault, hva);
         }
-        Page page = page(hva);
-        page.words.put(hva & (PAGE_SIZE - 1), value);
-        page.written = true;
+        breakCopyOnWrite(hva, hva + 8);
+        page(hva).words.put(hva & (PAGE_SIZE - 1), value);
         return Outcome.ok(0);
+    }
+
+    /** A store's first write to never-written pages: one copy-on-write invalidation per run of them. */
+    private void breakCopyOnWrite(long start, long end) {
+        long page = start & -PAGE_SIZE;
+        while (page < end) {
+            long runEnd = page;
+            while (runEnd < end && !pages.get(runEnd).written) {
+                pages.get(runEnd).written = true;
+                runEnd += PAGE_SIZE;
+            }
+            if (runEnd == page) {
+                page += PAGE_SIZE;
+                continue;
+            }
+            events.add(new Event("start", page, runEnd, InvalidationCause.COPY_ON_WRITE));
+            events.add(new Event("end", page, runEnd, InvalidationCause.COPY_ON_WRITE));
+            page = runEnd;
+        }
     }
 
     /** The first inaccessible byte of {@code [hva, hva + length)} as a fault outcome, or null. */
@@ -218,6 +236,10 @@ final class HostModel {
         if (fault != null) {
             return fault;
         }
+        if (values.length == 0) {
+            return Outcome.ok(0);
+        }
+        breakCopyOnWrite(hva, hva + 8L * values.length);
         for (int i = 0; i < values.length; i++) {
             write64(hva + 8L * i, values[i]);
         }
