@@ -207,7 +207,8 @@ public final class HostMemory implements AutoCloseable {
      * pages); pages that are not mapped are ignored, as in Linux. Mappings cut by the range keep their
      * other parts. Clears the written state of the removed pages. The addresses stay reserved
      * ({@code PROT_NONE}) rather than becoming a hole the JVM could reuse, and later {@link #mmap} calls
-     * reuse them; for guests and for this object they are unmapped.
+     * reuse them in the order they were unmapped, whatever their addresses (see {@code Reservations}); for
+     * guests and for this object they are unmapped.
      *
      * @return 0, {@code EINVAL} (hva not page aligned, length 0, or the range leaves the user address
      *         space), or the errno of a failed system call
