@@ -22,24 +22,6 @@ public enum ExclusionRule {
             "kvm-backend.md 'Facts about these machines' KVM': KVM_CAP_VM_TYPES is 1, the reference kernel creates"
                     + " default VMs only"),
     /**
-     * munmap(2) leaves a hole that any later mapping of the process may take, and the JVM maps memory from
-     * its own threads at any time (malloc, thread stacks). On the kernel's side a slot over an unmapped
-     * range may then reach JVM memory, where the engine faults (trace-format.md: an access whose host page
-     * is missing gives {@code efault}, which presumes nothing else is mapped there). Observed: a store the
-     * engine answered {@code efault} completed on the kernel, into the JVM's memory.
-     */
-    NO_ACCESS_TO_UNMAPPED("no guest access through a slot over a munmapped mapping",
-            "trace-format.md 'Semantics': a missing host page gives efault, which presumes the hole stays empty;"
-                    + " in a JVM other threads' mappings can fill it, so the kernel may reach JVM memory"),
-    /**
-     * mmap(2): without an address hint the kernel chooses where a mapping goes, from the holes of the
-     * process. The two replays run in different address-space layouts, so after a {@code munmap} a new
-     * mapping may fill the hole under a stale slot on one side only.
-     */
-    NO_MMAP_AFTER_MUNMAP("no mmap after a munmap",
-            "mmap(2): the kernel places a mapping in a hole of its choice; after a munmap a new mapping could fill"
-                    + " the hole under a stale slot in one replay and not in the other"),
-    /**
      * trace-format.md, host operations: a NAME is one mapping. What lies next to it differs between the two
      * replays' processes (on the KVM side possibly the backend's own memory), so slots, madvise/mprotect
      * ranges and host accesses stay inside the mapping they name.

@@ -11,8 +11,9 @@ import java.util.Set;
 /**
  * Host address-space lines: {@code mmap}, {@code munmap}, {@code madvise}, {@code mprotect}, {@code hw}
  * and {@code hr}. Ranges and accesses stay inside the mapping they name (rule HVA_IN_MAPPING), raw
- * addresses are never mappable ones (RAW_HVAS_NEVER_MAPPED), and no {@code mmap} comes after a
- * {@code munmap} (NO_MMAP_AFTER_MUNMAP).
+ * addresses are never mappable ones (RAW_HVAS_NEVER_MAPPED). A {@code munmap} keeps its addresses
+ * reserved in both replays ({@link HostMemory#munmap}), so slots over it fault alike and later mappings
+ * take its place alike.
  */
 final class HostOpWriter implements OpWriter {
     /** Mapping sizes, in pages, up to 4 MiB: room for 2 MiB huge pages (madvise hugepage), little touched. */
@@ -40,9 +41,7 @@ final class HostOpWriter implements OpWriter {
     public boolean canWrite(OpKind kind) {
         boolean bound = !state.boundNames().isEmpty();
         return switch (kind) {
-            case MMAP -> !state.hasUnmapped();
-            // No mmap comes after it, so one mapping is kept for the rest of the trace to use.
-            case MUNMAP -> state.mappedNames().size() >= 2;
+            case MUNMAP -> !state.mappedNames().isEmpty();
             case MADVISE, MPROTECT -> bound;
             default -> true;
         };
