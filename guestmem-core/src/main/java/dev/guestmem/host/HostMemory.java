@@ -53,9 +53,10 @@ import java.util.function.UnaryOperator;
  * {@link InvalidationListener#invalidateRangeEnd} after the system call returned, with page-aligned
  * half-open ranges, while holding the address-space lock. As in Linux: {@code munmap} notifies its whole
  * range once if any mapped page lies in it (nothing if none); {@code madvise(MADV_DONTNEED)} notifies
- * each maximal mapped run of its range separately; {@code mprotect} notifies the mapped prefix it
- * changes. {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and
- * visible through {@link #isHugeAdvised(long)}.
+ * each maximal mapped run of its range separately; {@code mprotect} notifies each maximal run of pages
+ * of the mapped prefix whose protection it changes (pages that have it already see nothing).
+ * {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and visible
+ * through {@link #isHugeAdvised(long)}.
  *
  * <p>A host store ({@link #write64}, {@link #write}) to anonymous pages not written since they were
  * mapped or discarded also invalidates, once per maximal run of such pages, with cause
@@ -379,7 +380,22 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Changes the pages of {@code [start, end)} (all mapped) whose protection differs, one maximal run of
+     * them at a time. Pages that have the protection already are left alone and not invalidated, as
+     * {@code mprotect_fixup} leaves a VMA whose flags would not change.
+     */
     private int protectLocked(long start, long end, Protection protection) {
+        for (long[] run : areas.runs(start, end, area -> area.protection() != protection)) {
+            int rc = protectRun(run[0], run[1], protection);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        return 0;
+    }
+
+    private int protectRun(long start, long end, Protection protection) {
         notifier.start(start, end, InvalidationCause.PROTECT);
         try {
             UnaryOperator<Area> lower = part -> part.withProtection(weaker(part.protection(), protection));

@@ -199,6 +199,23 @@ class HostMemoryInvalidationTest {
     }
 
     @Test
+    void mprotectAnnouncesOnlyThePagesWhoseProtectionChanges() {
+        long hva = map(4 * PAGE_SIZE);
+        assertEquals(0, host.mprotect(hva, 4 * PAGE_SIZE, Protection.READ_WRITE));
+        assertEquals(List.of(), events, "already read-write: nothing changes, nothing is announced");
+        assertEquals(0, host.mprotect(hva + PAGE_SIZE, PAGE_SIZE, Protection.READ));
+        events.clear();
+        assertEquals(0, host.mprotect(hva, 4 * PAGE_SIZE, Protection.READ));
+        assertEquals(List.of(
+                new Event("start", hva, hva + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ_WRITE"),
+                new Event("end", hva, hva + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ"),
+                new Event("start", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.PROTECT,
+                        "val 0 prot READ_WRITE"),
+                new Event("end", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.PROTECT,
+                        "val 0 prot READ")), events, "each run that changes, once");
+    }
+
+    @Test
     void hugePageAdviceDoesNotInvalidate() {
         long hva = map(4 * PAGE_SIZE);
         assertEquals(0, host.madvise(hva, 4 * PAGE_SIZE, Advice.HUGEPAGE));

@@ -99,9 +99,22 @@ final class HostModel {
         if (prefixEnd == hva) {
             return Errno.ENOMEM;
         }
-        events.add(new Event("start", hva, prefixEnd, InvalidationCause.PROTECT));
-        pages.subMap(hva, prefixEnd).values().forEach(page -> page.protection = protection);
-        events.add(new Event("end", hva, prefixEnd, InvalidationCause.PROTECT));
+        // Each run of pages whose protection changes is told; pages that have it already are not.
+        long page = hva;
+        while (page < prefixEnd) {
+            long runEnd = page;
+            while (runEnd < prefixEnd && pages.get(runEnd).protection != protection) {
+                pages.get(runEnd).protection = protection;
+                runEnd += PAGE_SIZE;
+            }
+            if (runEnd == page) {
+                page += PAGE_SIZE;
+                continue;
+            }
+            events.add(new Event("start", page, runEnd, InvalidationCause.PROTECT));
+            events.add(new Event("end", page, runEnd, InvalidationCause.PROTECT));
+            page = runEnd;
+        }
         return prefixEnd == end ? 0 : Errno.ENOMEM;
     }
 
