@@ -55,8 +55,10 @@ import java.util.function.UnaryOperator;
  * range once if any mapped page lies in it (nothing if none); {@code madvise(MADV_DONTNEED)} notifies
  * each maximal mapped run of its range separately; {@code mprotect} notifies each maximal run of pages
  * of the mapped prefix whose protection it changes (pages that have it already see nothing).
- * {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and visible
- * through {@link #isHugeAdvised(long)}.
+ * {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate their range; they are recorded and
+ * visible through {@link #isHugeAdvised(long)}. Any of these that cuts a mapping's area inside a 2 MiB
+ * frame the area wholly covers first invalidates that frame ({@link InvalidationCause#VMA_SPLIT}), as
+ * Linux does when it splits a VMA there.
  *
  * <p>A host store ({@link #write64}, {@link #write}) to anonymous pages not written since they were
  * mapped or discarded also invalidates, once per maximal run of such pages, with cause
@@ -86,6 +88,8 @@ public final class HostMemory implements AutoCloseable {
     public static final long TASK_SIZE = (1L << 47) - PAGE_SIZE;
 
     private static final long PAGE_OFFSET_MASK = PAGE_SIZE - 1;
+    /** A PMD's reach: the frame a huge page mapping covers. */
+    private static final long HUGE_FRAME_SIZE = 2L << 20;
     private static final int READ_WRITE = LibC.PROT_READ | LibC.PROT_WRITE;
     /** All of memory, addressed by hva; touched only at addresses the registry vouches for. */
     @SuppressWarnings("restricted") // the whole point of this class: see the protocol above
@@ -236,6 +240,7 @@ public final class HostMemory implements AutoCloseable {
         if (runs.isEmpty()) {
             return 0;
         }
+        splitVmas(start, end);
         notifier.start(start, end, InvalidationCause.UNMAP);
         int error = 0;
         try {
@@ -335,9 +340,12 @@ public final class HostMemory implements AutoCloseable {
     }
 
     private int adviseHuge(long start, long end, Advice advice) {
+        boolean huge = advice == Advice.HUGEPAGE;
+        for (long[] run : areas.runs(start, end, area -> area.hugeAdvised() != huge)) {
+            splitVmas(run[0], run[1]); // as madvise_update_vma does; parts that keep their advice stay whole
+        }
         int rc = LibC.madvise(start, end - start, advice.value());
         if (rc == 0) {
-            boolean huge = advice == Advice.HUGEPAGE;
             areas.update(start, end, part -> part.withHugeAdvised(huge));
         }
         return -rc;
@@ -396,6 +404,7 @@ public final class HostMemory implements AutoCloseable {
     }
 
     private int protectRun(long start, long end, Protection protection) {
+        splitVmas(start, end);
         notifier.start(start, end, InvalidationCause.PROTECT);
         try {
             UnaryOperator<Area> lower = part -> part.withProtection(weaker(part.protection(), protection));
@@ -410,6 +419,36 @@ public final class HostMemory implements AutoCloseable {
             return 0;
         } finally {
             notifier.end(start, end, InvalidationCause.PROTECT);
+        }
+    }
+
+    /**
+     * What Linux does before it changes the VMAs of {@code [start, end)}: a VMA (here: an area) that
+     * straddles {@code start} or {@code end} is split there, and a split inside a 2 MiB frame the VMA
+     * wholly covers first splits any huge page mapping of the frame, which invalidates the whole frame,
+     * huge page or not ({@link InvalidationCause#VMA_SPLIT}). So an {@code mprotect} of one page in the
+     * middle of a 2 MiB-aligned mapping drops guest mappings of all 512 pages around it. The split at
+     * {@code end} sees the VMA as the split at {@code start} left it. Adjacent mappings are separate areas
+     * here where the kernel may have merged them into one VMA; where that matters depends on where the
+     * kernel placed them.
+     */
+    private void splitVmas(long start, long end) {
+        Area first = areas.find(start);
+        if (first != null && Long.compareUnsigned(first.start(), start) < 0) {
+            splitFrame(start, first.start(), first.end());
+        }
+        Area last = areas.find(end - 1);
+        if (last != null && Long.compareUnsigned(last.end(), end) > 0) {
+            splitFrame(end, Math.max(last.start(), start), last.end());
+        }
+    }
+
+    /** Invalidates the 2 MiB frame around {@code at} if it is not a frame boundary and the VMA covers the frame. */
+    private void splitFrame(long at, long vmaStart, long vmaEnd) {
+        long frame = at & -HUGE_FRAME_SIZE;
+        if (frame != at && frame >= vmaStart && frame + HUGE_FRAME_SIZE <= vmaEnd) {
+            notifier.start(frame, frame + HUGE_FRAME_SIZE, InvalidationCause.VMA_SPLIT);
+            notifier.end(frame, frame + HUGE_FRAME_SIZE, InvalidationCause.VMA_SPLIT);
         }
     }
 

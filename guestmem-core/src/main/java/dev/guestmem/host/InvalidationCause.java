@@ -12,5 +12,11 @@ public enum InvalidationCause {
      * A first write to a never-written anonymous page: the shared zero page a read mapped there is
      * replaced by a private copy, so every mapping of the old frame must go.
      */
-    COPY_ON_WRITE
+    COPY_ON_WRITE,
+    /**
+     * A VMA split inside a 2 MiB frame the VMA wholly covers ({@code munmap}, {@code mprotect} or huge-page
+     * advice on part of a mapping): the kernel first splits any huge page mapping of the frame, and tells
+     * the notifiers about the whole frame whether or not one was mapped.
+     */
+    VMA_SPLIT
 }

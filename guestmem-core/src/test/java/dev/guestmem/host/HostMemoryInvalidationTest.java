@@ -216,6 +216,27 @@ class HostMemoryInvalidationTest {
     }
 
     @Test
+    void cuttingAnAreaInsideAWholeTwoMegabyteFrameInvalidatesTheFrame() {
+        long mb2 = 2L << 20;
+        long hva = map(2 * mb2);
+        long frame = (hva + mb2 - 1) & -mb2; // wholly inside the mapping
+        assertEquals(0, host.mprotect(frame + PAGE_SIZE, PAGE_SIZE, Protection.READ));
+        assertEquals(List.of(
+                new Event("start", frame, frame + mb2, InvalidationCause.VMA_SPLIT, "val 0 prot READ_WRITE"),
+                new Event("end", frame, frame + mb2, InvalidationCause.VMA_SPLIT, "val 0 prot READ_WRITE"),
+                new Event("start", frame + PAGE_SIZE, frame + 2 * PAGE_SIZE, InvalidationCause.PROTECT,
+                        "val 0 prot READ_WRITE"),
+                new Event("end", frame + PAGE_SIZE, frame + 2 * PAGE_SIZE, InvalidationCause.PROTECT,
+                        "val 0 prot READ")), events, "the cut at the end no longer lies in a frame its area covers");
+        events.clear();
+        assertEquals(0, host.mprotect(frame, PAGE_SIZE, Protection.READ));
+        assertEquals(List.of(
+                new Event("start", frame, frame + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ_WRITE"),
+                new Event("end", frame, frame + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ")), events,
+                "a cut at a frame boundary, and one whose area ends inside the frame, split nothing huge");
+    }
+
+    @Test
     void hugePageAdviceDoesNotInvalidate() {
         long hva = map(4 * PAGE_SIZE);
         assertEquals(0, host.madvise(hva, 4 * PAGE_SIZE, Advice.HUGEPAGE));
