@@ -70,8 +70,6 @@ final class AccessOpWriter implements OpWriter {
 
     /** A word of {@code p}: often in its first, second or last page, so that stores and loads meet. */
     private long inside(SlotPlan p) {
-        long last = p.pages() - 1;
-        long page = dice.chance(0.5) ? Math.min(last, dice.pick(0, 1, last)) : dice.between(0, last);
-        return p.gpa() + PAGE * page + Values.wordInPage(dice);
+        return p.gpa() + PAGE * Values.page(dice, p.pages()) + Values.wordInPage(dice);
     }
 }

@@ -1,5 +1,6 @@
 package dev.guestmem.fuzz;
 
+import dev.guestmem.host.Advice;
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.trace.GmemOperand;
 import dev.guestmem.trace.HvaOperand;
@@ -46,7 +47,7 @@ public final class RuleChecker {
             case TraceOp.Mmap m -> mapped(m.name(), m.size());
             case TraceOp.GmemMmap m -> mapped(m.name(), m.size());
             case TraceOp.Munmap _ -> null; // the name stays bound to the addresses, which stay reserved
-            case TraceOp.Madvise m -> hostRange(m.name(), m.offset(), m.length());
+            case TraceOp.Madvise m -> madvise(m);
             case TraceOp.Mprotect m -> hostRange(m.name(), m.offset(), m.length());
             case TraceOp.HostWrite w -> hostAccess(w.hva());
             case TraceOp.HostRead r -> hostAccess(r.hva());
@@ -76,8 +77,21 @@ public final class RuleChecker {
     }
 
     /** madvise/mprotect: a misaligned offset is refused and an empty range does nothing. */
+    private static boolean refusedOrEmpty(long offset, long length) {
+        return (offset & (HostMemory.PAGE_SIZE - 1)) != 0 || length == 0;
+    }
+
+    /** A range inside the mapping, and advice other than dontneed only where it is refused or empty. */
+    private ExclusionRule madvise(TraceOp.Madvise m) {
+        ExclusionRule broken = hostRange(m.name(), m.offset(), m.length());
+        if (broken != null || m.advice() == Advice.DONTNEED || refusedOrEmpty(m.offset(), m.length())) {
+            return broken;
+        }
+        return ExclusionRule.NO_HUGE_PAGE_ADVICE;
+    }
+
     private ExclusionRule hostRange(String name, long offset, long length) {
-        if ((offset & (HostMemory.PAGE_SIZE - 1)) != 0 || length == 0) {
+        if (refusedOrEmpty(offset, length)) {
             return null;
         }
         long pages = (length + HostMemory.PAGE_SIZE - 1) & -HostMemory.PAGE_SIZE;
