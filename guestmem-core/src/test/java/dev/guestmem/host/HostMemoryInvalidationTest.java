@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.guestmem.Errno;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,6 +55,17 @@ class HostMemoryInvalidationTest {
         host.close();
     }
 
+    /** The start and end of one invalidation, with what the listener sees at each. */
+    private static List<Event> told(long start, long end, InvalidationCause cause, String atStart, String atEnd) {
+        return List.of(new Event("start", start, end, cause, atStart), new Event("end", start, end, cause, atEnd));
+    }
+
+    /** Concatenation. */
+    @SafeVarargs
+    private static List<Event> then(List<Event>... parts) {
+        return Arrays.stream(parts).flatMap(List::stream).toList();
+    }
+
     private long map(long length) {
         long hva = host.mmap(length);
         assertTrue(hva > 0);
@@ -77,11 +89,8 @@ class HostMemoryInvalidationTest {
         host.read64(hva + PAGE_SIZE);
         host.write64(hva + PAGE_SIZE + 8, 0x55);
         host.write64(hva + PAGE_SIZE + 16, 0x66);
-        assertEquals(List.of(
-                new Event("start", hva + PAGE_SIZE, hva + 2 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
-                        "val 0 prot READ_WRITE"),
-                new Event("end", hva + PAGE_SIZE, hva + 2 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
-                        "val 0 prot READ_WRITE")), events, "once per page, and the store comes after the end");
+        assertEquals(told(hva + PAGE_SIZE, hva + 2 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE",
+                "val 0 prot READ_WRITE"), events, "once per page, and the store comes after the end");
         assertTrue(host.isWrittenSinceDiscard(hva + PAGE_SIZE));
     }
 
@@ -91,13 +100,9 @@ class HostMemoryInvalidationTest {
         host.write64(hva + PAGE_SIZE, 1);
         events.clear();
         host.write(hva, MemorySegment.ofArray(new long[(int) (3 * PAGE_SIZE / 8) + 1]));
-        assertEquals(List.of(
-                new Event("start", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE"),
-                new Event("end", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE"),
-                new Event("start", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
-                        "val 0 prot READ_WRITE"),
-                new Event("end", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE,
-                        "val 0 prot READ_WRITE")), events);
+        String zeros = "val 0 prot READ_WRITE";
+        assertEquals(then(told(hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, zeros, zeros),
+                told(hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, zeros, zeros)), events);
     }
 
     @Test
@@ -112,10 +117,8 @@ class HostMemoryInvalidationTest {
         assertEquals(0, host.madvise(hva, PAGE_SIZE, Advice.DONTNEED));
         events.clear();
         host.write64(hva, 8);
-        assertEquals(List.of(
-                new Event("start", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE"),
-                new Event("end", hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE")),
-                events, "a discarded page is the zero page again");
+        assertEquals(told(hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, "val 0 prot READ_WRITE",
+                "val 0 prot READ_WRITE"), events, "a discarded page is the zero page again");
     }
 
     @Test
@@ -206,13 +209,11 @@ class HostMemoryInvalidationTest {
         assertEquals(0, host.mprotect(hva + PAGE_SIZE, PAGE_SIZE, Protection.READ));
         events.clear();
         assertEquals(0, host.mprotect(hva, 4 * PAGE_SIZE, Protection.READ));
-        assertEquals(List.of(
-                new Event("start", hva, hva + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ_WRITE"),
-                new Event("end", hva, hva + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ"),
-                new Event("start", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.PROTECT,
-                        "val 0 prot READ_WRITE"),
-                new Event("end", hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.PROTECT,
-                        "val 0 prot READ")), events, "each run that changes, once");
+        String before = "val 0 prot READ_WRITE";
+        String after = "val 0 prot READ";
+        assertEquals(then(told(hva, hva + PAGE_SIZE, InvalidationCause.PROTECT, before, after),
+                told(hva + 2 * PAGE_SIZE, hva + 4 * PAGE_SIZE, InvalidationCause.PROTECT, before, after)), events,
+                "each run that changes, once");
     }
 
     @Test
@@ -221,18 +222,14 @@ class HostMemoryInvalidationTest {
         long hva = map(2 * mb2);
         long frame = (hva + mb2 - 1) & -mb2; // wholly inside the mapping
         assertEquals(0, host.mprotect(frame + PAGE_SIZE, PAGE_SIZE, Protection.READ));
-        assertEquals(List.of(
-                new Event("start", frame, frame + mb2, InvalidationCause.VMA_SPLIT, "val 0 prot READ_WRITE"),
-                new Event("end", frame, frame + mb2, InvalidationCause.VMA_SPLIT, "val 0 prot READ_WRITE"),
-                new Event("start", frame + PAGE_SIZE, frame + 2 * PAGE_SIZE, InvalidationCause.PROTECT,
-                        "val 0 prot READ_WRITE"),
-                new Event("end", frame + PAGE_SIZE, frame + 2 * PAGE_SIZE, InvalidationCause.PROTECT,
-                        "val 0 prot READ")), events, "the cut at the end no longer lies in a frame its area covers");
+        String before = "val 0 prot READ_WRITE";
+        String after = "val 0 prot READ";
+        assertEquals(then(told(frame, frame + mb2, InvalidationCause.VMA_SPLIT, before, before),
+                told(frame + PAGE_SIZE, frame + 2 * PAGE_SIZE, InvalidationCause.PROTECT, before, after)), events,
+                "the cut at the end no longer lies in a frame its area covers");
         events.clear();
         assertEquals(0, host.mprotect(frame, PAGE_SIZE, Protection.READ));
-        assertEquals(List.of(
-                new Event("start", frame, frame + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ_WRITE"),
-                new Event("end", frame, frame + PAGE_SIZE, InvalidationCause.PROTECT, "val 0 prot READ")), events,
+        assertEquals(told(frame, frame + PAGE_SIZE, InvalidationCause.PROTECT, before, after), events,
                 "a cut at a frame boundary, and one whose area ends inside the frame, split nothing huge");
     }
 

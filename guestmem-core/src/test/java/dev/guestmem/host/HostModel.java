@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Reference model of {@link HostMemory}: a map page → state, written for clarity, not speed. It
@@ -100,21 +102,8 @@ final class HostModel {
             return Errno.ENOMEM;
         }
         // Each run of pages whose protection changes is told; pages that have it already are not.
-        long page = hva;
-        while (page < prefixEnd) {
-            long runEnd = page;
-            while (runEnd < prefixEnd && pages.get(runEnd).protection != protection) {
-                pages.get(runEnd).protection = protection;
-                runEnd += PAGE_SIZE;
-            }
-            if (runEnd == page) {
-                page += PAGE_SIZE;
-                continue;
-            }
-            events.add(new Event("start", page, runEnd, InvalidationCause.PROTECT));
-            events.add(new Event("end", page, runEnd, InvalidationCause.PROTECT));
-            page = runEnd;
-        }
+        changeRuns(hva, prefixEnd, page -> page.protection != protection, page -> page.protection = protection,
+                InvalidationCause.PROTECT);
         return prefixEnd == end ? 0 : Errno.ENOMEM;
     }
 
@@ -215,19 +204,29 @@ final class HostModel {
 
     /** A store's first write to never-written pages: one copy-on-write invalidation per run of them. */
     private void breakCopyOnWrite(long start, long end) {
-        long page = start & -PAGE_SIZE;
+        changeRuns(start & -PAGE_SIZE, end, page -> !page.written, page -> page.written = true,
+                InvalidationCause.COPY_ON_WRITE);
+    }
+
+    /**
+     * Applies {@code change} to the mapped pages from {@code start} (page aligned) below {@code end} that
+     * {@code changes} accepts, telling each maximal run of them as one invalidation.
+     */
+    private void changeRuns(long start, long end, Predicate<Page> changes, Consumer<Page> change,
+            InvalidationCause cause) {
+        long page = start;
         while (page < end) {
             long runEnd = page;
-            while (runEnd < end && !pages.get(runEnd).written) {
-                pages.get(runEnd).written = true;
+            while (runEnd < end && changes.test(pages.get(runEnd))) {
+                change.accept(pages.get(runEnd));
                 runEnd += PAGE_SIZE;
             }
             if (runEnd == page) {
                 page += PAGE_SIZE;
                 continue;
             }
-            events.add(new Event("start", page, runEnd, InvalidationCause.COPY_ON_WRITE));
-            events.add(new Event("end", page, runEnd, InvalidationCause.COPY_ON_WRITE));
+            events.add(new Event("start", page, runEnd, cause));
+            events.add(new Event("end", page, runEnd, cause));
             page = runEnd;
         }
     }

@@ -120,6 +120,25 @@ class GuestAccessTest {
     }
 
     @Test
+    void aHostStoreDropsTheZeroPageSpteOfEveryAlias() {
+        long a = vm.host().mmap(0x1000);
+        assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, 0x1000, a));
+        assertEquals(0, vm.setUserMemoryRegion(2, 0, GPA + 0x100000, 0x1000, a));
+        assertEquals(new Access.Value(0), cpu.read64(GPA));
+        assertEquals(new Access.Value(0), cpu.read64(GPA + 0x100000));
+        assertEquals(List.of("c0000@1ro", "c0100@1ro"), leaves(), "both aliases map the zero page read-only");
+        long invalidations = vmStats().invalidations();
+        // The store's copy-on-write break fires the MMU notifier before the value lands (HostMemory).
+        vm.host().write64(a + 8, 0x42);
+        assertEquals(invalidations + 1, vmStats().invalidations(), "one copy-on-write break");
+        assertEquals(List.of(), leaves(), "no SPTE maps the replaced zero page");
+        assertEquals(new Access.Value(0x42), cpu.read64(GPA + 8));
+        assertEquals(List.of("c0000@1rw"), leaves(), "the re-fault finds the written page and maps it writable");
+        vm.host().write64(a + 16, 0x43);
+        assertEquals(invalidations + 1, vmStats().invalidations(), "a written page breaks nothing");
+    }
+
+    @Test
     void hostChangesReachTheGuest() {
         long a = vm.host().mmap(0x10000);
         assertEquals(0, vm.setUserMemoryRegion(1, 0, 0x100000, 0x10000, a));
