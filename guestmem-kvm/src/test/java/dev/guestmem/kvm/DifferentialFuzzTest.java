@@ -24,8 +24,8 @@ class DifferentialFuzzTest {
 
     /** The trace shape of {@code seed}: its length and bad ratio; every replayable kind. */
     static FuzzOptions options(long seed) {
-        int ops = 20 + (int) Math.floorMod(seed, 131);
-        double badRatio = BAD_RATIOS[(int) Math.floorMod(seed, BAD_RATIOS.length)];
+        int ops = 20 + Math.floorMod(seed, 131);
+        double badRatio = BAD_RATIOS[Math.floorMod(seed, BAD_RATIOS.length)];
         return FuzzOptions.replayable(ops, badRatio);
     }
 
