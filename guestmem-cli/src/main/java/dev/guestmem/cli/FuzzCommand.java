@@ -44,7 +44,7 @@ public final class FuzzCommand implements Callable<Integer> {
     private Path out;
 
     @Option(names = "--include-pending",
-            description = "Also use operations the replayer does not implement yet (dirty logs until they land).")
+            description = "Also use operations the replayer does not implement yet (none at present).")
     private boolean includePending;
 
     @Option(names = "--rules", description = "List the rules generated traces keep, and why, then exit.")

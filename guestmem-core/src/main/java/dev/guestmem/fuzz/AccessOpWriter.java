@@ -9,16 +9,11 @@ import java.util.Set;
 /**
  * Guest accesses ({@code w}, {@code r}): mostly into layouts the generator asked for (whether or not the
  * kernel accepted them, or they were moved or deleted since), some just beside one, some anywhere near
- * an anchor. Always 8-byte aligned (the parser's rule), below 4 GiB (ACCESSES_BELOW_4GIB), outside the
- * reserved window (RESERVED_GPAS) and away from slots over unmapped memory (NO_ACCESS_TO_UNMAPPED). There
- * are no "bad" accesses: where one lands decides its result.
+ * an anchor, also through slots over unmapped memory. Always 8-byte aligned (the parser's rule), below
+ * 4 GiB (ACCESSES_BELOW_4GIB) and outside the reserved window (RESERVED_GPAS). There are no "bad"
+ * accesses: where one lands decides its result.
  */
 final class AccessOpWriter implements OpWriter {
-    private static final int ATTEMPTS = 16;
-    /** Where the last-resort search for a usable gpa starts (between anchors), and its step. */
-    private static final long FALLBACK_START = 0x20000000L;
-    private static final long FALLBACK_STEP = 0x100000L;
-
     private final FuzzState state;
     private final Dice dice;
     private final GpaChoices gpas;
@@ -47,24 +42,8 @@ final class AccessOpWriter implements OpWriter {
                 : "r " + Lines.hex(gpa);
     }
 
-    /** A gpa no slot over an unmapped mapping may translate (rule NO_ACCESS_TO_UNMAPPED). */
+    /** Mostly a word of a layout asked for, else near one or near an anchor. */
     private long target() {
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            long gpa = candidate();
-            if (!state.reachesUnmapped(gpa)) {
-                return gpa;
-            }
-        }
-        // Generated slots are small and few: some page past the low anchors is free of them.
-        for (long gpa = FALLBACK_START; gpa < ReservedForRunner.WINDOW_START; gpa += FALLBACK_STEP) {
-            if (!state.reachesUnmapped(gpa)) {
-                return gpa;
-            }
-        }
-        throw new IllegalStateException("no gpa below the reserved window is free of unmapped slots");
-    }
-
-    private long candidate() {
         List<SlotPlan> live = state.slots().stream()
                 .filter(p -> Long.compareUnsigned(p.gpa(), ReservedForRunner.ACCESS_LIMIT) < 0).toList();
         List<SlotPlan> history = state.history();
@@ -91,8 +70,6 @@ final class AccessOpWriter implements OpWriter {
 
     /** A word of {@code p}: often in its first, second or last page, so that stores and loads meet. */
     private long inside(SlotPlan p) {
-        long last = p.pages() - 1;
-        long page = dice.chance(0.5) ? Math.min(last, dice.pick(0, 1, last)) : dice.between(0, last);
-        return p.gpa() + PAGE * page + Values.wordInPage(dice);
+        return p.gpa() + PAGE * Values.page(dice, p.pages()) + Values.wordInPage(dice);
     }
 }

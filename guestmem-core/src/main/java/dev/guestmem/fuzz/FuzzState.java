@@ -13,7 +13,7 @@ import java.util.TreeMap;
 /**
  * What the generator has written so far, as far as later lines depend on it: which mapping names are
  * bound and to which mapping (a line naming an unbound name would be a usage error), which slot layouts
- * it asked for, and which mappings are unmapped (rules NO_MMAP_AFTER_MUNMAP, NO_ACCESS_TO_UNMAPPED).
+ * it asked for, and which mappings are unmapped (a {@code munmap} picks one that is still mapped).
  */
 final class FuzzState {
     /** A small pool, so that names get rebound and aliases happen. */
@@ -21,13 +21,6 @@ final class FuzzState {
 
     /** The mapping a name is bound to: bindings are numbered; size in bytes, whole pages. */
     private record Binding(int id, long size) {
-    }
-
-    /** The gpa range of a layout asked for over mapping {@code binding} (-1: no mapping). */
-    private record PlannedRange(long gpa, long size, int binding) {
-        boolean contains(long address) {
-            return Long.compareUnsigned(address - gpa, size) < 0;
-        }
     }
 
     private static final int NO_BINDING = -1;
@@ -38,8 +31,6 @@ final class FuzzState {
     private final ExpectedSlots slots = new ExpectedSlots();
     /** Every non-empty good layout asked for, accepted or not, deleted since or not: targets for accesses. */
     private final List<SlotPlan> history = new ArrayList<>();
-    /** The gpa ranges of all those layouts, with the mapping each is over. */
-    private final List<PlannedRange> ranges = new ArrayList<>();
 
     /** {@code name} now names a new mapping of {@code size} bytes. */
     void bind(String name, long size) {
@@ -74,11 +65,6 @@ final class FuzzState {
         return binding(name).size();
     }
 
-    /** Whether a munmap was written (rule NO_MMAP_AFTER_MUNMAP). */
-    boolean hasUnmapped() {
-        return !unmapped.isEmpty();
-    }
-
     /**
      * Whether {@code length} bytes at {@code hva} stay inside what a line may reach (rules HVA_IN_MAPPING
      * and RAW_HVAS_NEVER_MAPPED): inside the bound mapping, or inside the never-mapped first page.
@@ -103,15 +89,8 @@ final class FuzzState {
         };
         slots.apply(plan, hva);
         if (plan.size() != 0) {
-            // Whether or not it is accepted: a guess must never let an access reach unmapped memory.
             history.add(plan);
-            ranges.add(new PlannedRange(plan.gpa(), plan.size(), hva.binding()));
         }
-    }
-
-    /** Whether a slot asked for over a mapping unmapped since may translate {@code gpa}. */
-    boolean reachesUnmapped(long gpa) {
-        return ranges.stream().anyMatch(r -> unmapped.contains(r.binding()) && r.contains(gpa));
     }
 
     /** The slots the generator expects to exist. */

@@ -11,11 +11,13 @@ import java.util.Set;
 /**
  * Host address-space lines: {@code mmap}, {@code munmap}, {@code madvise}, {@code mprotect}, {@code hw}
  * and {@code hr}. Ranges and accesses stay inside the mapping they name (rule HVA_IN_MAPPING), raw
- * addresses are never mappable ones (RAW_HVAS_NEVER_MAPPED), and no {@code mmap} comes after a
- * {@code munmap} (NO_MMAP_AFTER_MUNMAP).
+ * addresses are never mappable ones (RAW_HVAS_NEVER_MAPPED), and {@code madvise} only discards
+ * (NO_HUGE_PAGE_ADVICE). A {@code munmap} keeps its addresses
+ * reserved in both replays ({@link HostMemory#munmap}), so slots over it fault alike and later mappings
+ * take its place alike.
  */
 final class HostOpWriter implements OpWriter {
-    /** Mapping sizes, in pages, up to 4 MiB: room for 2 MiB huge pages (madvise hugepage), little touched. */
+    /** Mapping sizes, in pages, up to 4 MiB: room for whole 2 MiB frames, little touched. */
     private static final long[] MAPPING_PAGES = {1, 2, 3, 4, 8, 16, 32, 64, 128, 255, 512, 1024};
     /** Sizes {@link HostMemory#mmap} refuses: 0 (EINVAL), past the user address space, wrapping (ENOMEM). */
     private static final long[] BAD_MAPPING_SIZES = {0, HostMemory.TASK_SIZE + PAGE, -1L};
@@ -40,9 +42,7 @@ final class HostOpWriter implements OpWriter {
     public boolean canWrite(OpKind kind) {
         boolean bound = !state.boundNames().isEmpty();
         return switch (kind) {
-            case MMAP -> !state.hasUnmapped();
-            // No mmap comes after it, so one mapping is kept for the rest of the trace to use.
-            case MUNMAP -> state.mappedNames().size() >= 2;
+            case MUNMAP -> !state.mappedNames().isEmpty();
             case MADVISE, MPROTECT -> bound;
             default -> true;
         };
@@ -53,8 +53,7 @@ final class HostOpWriter implements OpWriter {
         return switch (kind) {
             case MMAP -> mmap(bad);
             case MUNMAP -> munmap();
-            case MADVISE -> range("madvise", bad, dice.chance(0.8) ? "dontneed" : dice.chance(0.5) ? "hugepage"
-                    : "nohugepage");
+            case MADVISE -> range("madvise", bad, "dontneed"); // NO_HUGE_PAGE_ADVICE
             case MPROTECT -> range("mprotect", bad, switch (dice.below(5)) {
                 case 0, 1 -> "rw";
                 case 2, 3 -> "ro";
@@ -106,14 +105,28 @@ final class HostOpWriter implements OpWriter {
         return keyword + " " + name + " " + Lines.hex(offset) + " " + Lines.hex(length) + " " + what;
     }
 
-    /** An 8-aligned word inside a bound mapping; bad (or nothing bound): a raw address nobody maps. */
+    /**
+     * An 8-aligned word inside a bound mapping, half the time behind a page of a slot that guest accesses
+     * favour (so that a host store meets a page a guest read mapped as the zero page); bad (or nothing
+     * bound): a raw address nobody maps.
+     */
     private HvaOperand hostAddress(boolean bad) {
         List<String> names = state.boundNames();
         if (bad || names.isEmpty()) {
             return new HvaOperand.Address(dice.pick(RAW_HOST_ADDRESSES));
         }
+        List<SlotPlan> named = state.slots().stream().filter(p -> p.hva() instanceof HvaOperand.Named).toList();
+        if (!named.isEmpty() && dice.chance(0.5)) {
+            SlotPlan p = dice.pick(named);
+            HvaOperand.Named base = (HvaOperand.Named) p.hva();
+            HvaOperand behind = new HvaOperand.Named(base.name(),
+                    base.offset() + Values.page(dice, p.pages()) * PAGE + Values.wordInPage(dice));
+            if (state.fits(behind, Long.BYTES)) {
+                return behind; // the name may have been rebound since: then only if it still fits
+            }
+        }
         String name = dice.pick(names);
         long pages = state.mappingSize(name) / PAGE;
-        return new HvaOperand.Named(name, dice.between(0, pages - 1) * PAGE + Values.wordInPage(dice));
+        return new HvaOperand.Named(name, Values.page(dice, pages) * PAGE + Values.wordInPage(dice));
     }
 }

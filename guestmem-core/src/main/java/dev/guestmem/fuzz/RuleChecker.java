@@ -1,25 +1,21 @@
 package dev.guestmem.fuzz;
 
+import dev.guestmem.host.Advice;
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.trace.GmemOperand;
 import dev.guestmem.trace.HvaOperand;
 import dev.guestmem.trace.Trace;
 import dev.guestmem.trace.TraceOp;
 import dev.guestmem.vm.VmType;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Finds the first operation of a trace that breaks an {@link ExclusionRule}. It follows the trace's
  * host mappings as the replayer binds them (a NAME is bound by an {@code mmap} that succeeds and unbound
- * by one that fails) to know how large the mapping behind each NAME is and which slot requests lie over
- * a mapping unmapped since. Independent of the generator, whose traces it checks, and usable on any
- * trace.
+ * by one that fails) to know how large the mapping behind each NAME is. Independent of the generator,
+ * whose traces it checks, and usable on any trace.
  */
 public final class RuleChecker {
     /** Raw hvas in this page are never mapped: mmap_min_addr is at least one page. */
@@ -27,22 +23,8 @@ public final class RuleChecker {
     /** fs.nr_open's default (and usual) maximum: no fd reaches it. */
     static final long NEVER_OPEN_FD = 1L << 20;
 
-    /** A mapping a NAME was bound to: which one (bindings are numbered), and its size in whole pages. */
-    private record Binding(int id, long size) {
-    }
-
-    /** The gpa range of a slot request over mapping {@code binding}, accepted or not. */
-    private record SlotRange(long gpa, long size, int binding) {
-        boolean contains(long address) {
-            return Long.compareUnsigned(address - gpa, size) < 0;
-        }
-    }
-
-    private final Map<String, Binding> mappings = new HashMap<>();
-    private final List<SlotRange> slotRanges = new ArrayList<>();
-    private final Set<Integer> unmappedBindings = new HashSet<>();
-    private int bindings;
-    private boolean unmapped;
+    /** NAME → the size in whole pages of the mapping it is bound to. */
+    private final Map<String, Long> mappings = new HashMap<>();
 
     private RuleChecker() {
     }
@@ -64,15 +46,8 @@ public final class RuleChecker {
             case TraceOp.VmLine v -> v.type() == VmType.DEFAULT ? null : ExclusionRule.DEFAULT_VM_ONLY;
             case TraceOp.Mmap m -> mapped(m.name(), m.size());
             case TraceOp.GmemMmap m -> mapped(m.name(), m.size());
-            case TraceOp.Munmap m -> {
-                unmapped = true;
-                Binding binding = mappings.get(m.name());
-                if (binding != null) {
-                    unmappedBindings.add(binding.id());
-                }
-                yield null;
-            }
-            case TraceOp.Madvise m -> hostRange(m.name(), m.offset(), m.length());
+            case TraceOp.Munmap _ -> null; // the name stays bound to the addresses, which stay reserved
+            case TraceOp.Madvise m -> madvise(m);
             case TraceOp.Mprotect m -> hostRange(m.name(), m.offset(), m.length());
             case TraceOp.HostWrite w -> hostAccess(w.hva());
             case TraceOp.HostRead r -> hostAccess(r.hva());
@@ -94,16 +69,29 @@ public final class RuleChecker {
         long pages = (size + HostMemory.PAGE_SIZE - 1) & -HostMemory.PAGE_SIZE;
         boolean succeeds = size != 0 && pages != 0 && Long.compareUnsigned(pages, HostMemory.TASK_SIZE) <= 0;
         if (succeeds) {
-            mappings.put(name, new Binding(bindings++, pages));
+            mappings.put(name, pages);
         } else {
             mappings.remove(name);
         }
-        return unmapped ? ExclusionRule.NO_MMAP_AFTER_MUNMAP : null;
+        return null;
     }
 
     /** madvise/mprotect: a misaligned offset is refused and an empty range does nothing. */
+    private static boolean refusedOrEmpty(long offset, long length) {
+        return (offset & (HostMemory.PAGE_SIZE - 1)) != 0 || length == 0;
+    }
+
+    /** A range inside the mapping, and advice other than dontneed only where it is refused or empty. */
+    private ExclusionRule madvise(TraceOp.Madvise m) {
+        ExclusionRule broken = hostRange(m.name(), m.offset(), m.length());
+        if (broken != null || m.advice() == Advice.DONTNEED || refusedOrEmpty(m.offset(), m.length())) {
+            return broken;
+        }
+        return ExclusionRule.NO_HUGE_PAGE_ADVICE;
+    }
+
     private ExclusionRule hostRange(String name, long offset, long length) {
-        if ((offset & (HostMemory.PAGE_SIZE - 1)) != 0 || length == 0) {
+        if (refusedOrEmpty(offset, length)) {
             return null;
         }
         long pages = (length + HostMemory.PAGE_SIZE - 1) & -HostMemory.PAGE_SIZE;
@@ -135,11 +123,7 @@ public final class RuleChecker {
         }
         return switch (hva) {
             case HvaOperand.Named n -> {
-                if (!inMapping(n.name(), n.offset(), size)) {
-                    yield ExclusionRule.HVA_IN_MAPPING;
-                }
-                slotRanges.add(new SlotRange(gpa, size, mappings.get(n.name()).id()));
-                yield null;
+                yield inMapping(n.name(), n.offset(), size) ? null : ExclusionRule.HVA_IN_MAPPING;
             }
             case HvaOperand.Address a -> inNeverMappedPage(a.value(), size) ? null : ExclusionRule.RAW_HVAS_NEVER_MAPPED;
         };
@@ -152,16 +136,12 @@ public final class RuleChecker {
         };
     }
 
-    /** Where a guest access may go; a slot request over a mapping unmapped since may exist, so not there. */
-    private ExclusionRule guestAccess(long gpa) {
+    /** Where a guest access may go: below 4 GiB, outside the runner's window. */
+    private static ExclusionRule guestAccess(long gpa) {
         if (Long.compareUnsigned(gpa, ReservedForRunner.ACCESS_LIMIT) >= 0) {
             return ExclusionRule.ACCESSES_BELOW_4GIB;
         }
-        if (!ReservedForRunner.isReachable(gpa)) {
-            return ExclusionRule.RESERVED_GPAS;
-        }
-        boolean stale = slotRanges.stream().anyMatch(r -> unmappedBindings.contains(r.binding()) && r.contains(gpa));
-        return stale ? ExclusionRule.NO_ACCESS_TO_UNMAPPED : null;
+        return ReservedForRunner.isReachable(gpa) ? null : ExclusionRule.RESERVED_GPAS;
     }
 
     /** Whether {@code [hva, hva + length)} lies in the first page, which is never mapped. */
@@ -172,8 +152,7 @@ public final class RuleChecker {
 
     /** Whether {@code [offset, offset + length)} lies inside the mapping bound to {@code name}. */
     private boolean inMapping(String name, long offset, long length) {
-        Binding binding = mappings.get(name);
-        return binding != null && Long.compareUnsigned(offset, binding.size()) <= 0
-                && Long.compareUnsigned(length, binding.size() - offset) <= 0;
+        Long size = mappings.get(name);
+        return size != null && Long.compareUnsigned(offset, size) <= 0 && Long.compareUnsigned(length, size - offset) <= 0;
     }
 }

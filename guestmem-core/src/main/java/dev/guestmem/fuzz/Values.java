@@ -14,6 +14,16 @@ final class Values {
         return dice.chance(0.5) ? dice.pick(EDGES) : dice.anyLong();
     }
 
+    /**
+     * A page index below {@code pages}: half the time the first, second or last page (where slots at a
+     * mapping's start put the pages guest accesses favour), else any, so that guest and host accesses
+     * meet on the same pages.
+     */
+    static long page(Dice dice, long pages) {
+        long last = pages - 1;
+        return dice.chance(0.5) ? Math.min(last, dice.pick(0, 1, last)) : dice.between(0, last);
+    }
+
     /** An 8-aligned offset into a page: mostly one of a few (so accesses meet), else any. */
     static long wordInPage(Dice dice) {
         return switch (dice.below(8)) {

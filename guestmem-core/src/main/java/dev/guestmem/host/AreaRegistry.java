@@ -122,27 +122,29 @@ final class AreaRegistry {
      * ascending order, each as {@code {runStart, runEnd}} (writer only).
      */
     List<long[]> coveredRuns(long start, long end) {
-        AreaTree tree = published;
+        return runs(start, end, area -> true);
+    }
+
+    /**
+     * The maximal runs of contiguous addresses inside {@code [start, end)} covered by areas that
+     * {@code wanted} accepts, clipped to the range, in ascending order, each as {@code {runStart, runEnd}}
+     * (writer only).
+     */
+    List<long[]> runs(long start, long end, Predicate<Area> wanted) {
         List<long[]> runs = new ArrayList<>();
-        long cursor = start;
-        while (Long.compareUnsigned(cursor, end) < 0) {
-            Area area = covering(tree, cursor);
-            if (area == null) {
-                Area next = tree.higher(cursor);
-                if (next == null || Long.compareUnsigned(next.start(), end) >= 0) {
-                    break;
-                }
-                cursor = next.start();
+        for (Area area : overlapping(published, start, end)) {
+            if (!wanted.test(area)) {
                 continue;
             }
-            long runStart = cursor;
-            while (area != null && Long.compareUnsigned(area.end(), end) < 0) {
-                cursor = area.end();
-                area = covering(tree, cursor);
+            // hvas are below 2^47, so signed max/min are the unsigned ones.
+            long partStart = Math.max(area.start(), start);
+            long partEnd = Math.min(area.end(), end);
+            long[] last = runs.isEmpty() ? null : runs.getLast();
+            if (last != null && last[1] == partStart) {
+                last[1] = partEnd;
+            } else {
+                runs.add(new long[] {partStart, partEnd});
             }
-            long runEnd = area == null ? cursor : end;
-            runs.add(new long[] {runStart, runEnd});
-            cursor = runEnd;
         }
         return runs;
     }

@@ -56,11 +56,26 @@ import java.util.function.UnaryOperator;
  * {@link InvalidationListener#invalidateRangeEnd} after the system call returned, with page-aligned
  * half-open ranges, while holding the address-space lock. As in Linux: {@code munmap} notifies its whole
  * range once if any mapped page lies in it (nothing if none); {@code madvise(MADV_DONTNEED)} notifies
- * each maximal mapped run of its range separately; {@code mprotect} notifies the mapped prefix it
- * changes; {@code MADV_COLLAPSE} notifies the whole 2 MiB blocks it collapses. A range that cuts into a
- * 2 MiB block of huge-advised memory is announced with the whole block, as the kernel's split of a huge
- * page does. {@code MADV_HUGEPAGE} and {@code MADV_NOHUGEPAGE} do not invalidate; they are recorded and
- * visible through {@link #isHugeAdvised(long)}.
+ * each maximal mapped run of its range separately; {@code mprotect} notifies each maximal run of pages
+ * of the mapped prefix whose protection it changes (pages that have it already see nothing);
+ * {@code MADV_COLLAPSE} notifies the whole 2 MiB blocks it collapses. {@code MADV_HUGEPAGE} and
+ * {@code MADV_NOHUGEPAGE} do not invalidate their range; they are recorded and visible through
+ * {@link #isHugeAdvised(long)}. Any of these that cuts a mapping's area inside a 2 MiB frame the area
+ * wholly covers first invalidates that frame ({@link InvalidationCause#HUGE_PAGE_SPLIT}), as Linux does
+ * when it splits a VMA there; so does a discard of part of a frame that could hold a huge page, inside
+ * its own invalidation (see {@link #mayMapHuge}).
+ *
+ * <p>A host store ({@link #write64}, {@link #write}) to anonymous pages not written since they were
+ * mapped or discarded also invalidates, once per maximal run of such pages, with cause
+ * {@link InvalidationCause#COPY_ON_WRITE}: a read may have mapped the shared zero page there (a guest
+ * read fault maps it read-only), and in Linux the store's write fault replaces it by a private page
+ * between the notifier's start and end. Here the zero page and its copy share one address, so the break
+ * is the page's written bit going from 0 to 1 between start and end; the store itself comes after the
+ * end, as the faulting store is retried only after the fault returns. Like the other invalidations it
+ * runs under the address-space lock, but outside any read section, so a listener may take locks of its
+ * own (the MMU lock) without holding up a {@code munmap} that waits for readers. A write
+ * {@link #resolvePage} marks its page without invalidating: the guest fault that asked replays that
+ * break for its VM itself ({@code dev.guestmem.mmu.CopyOnWriteListener}).
  *
  * <h2>Pages handed to the MMU</h2>
  * The segment of a {@link HostPage} escapes the read section of {@link #resolvePage}. Its holder may use
@@ -254,7 +269,8 @@ public final class HostMemory implements AutoCloseable {
      * pages); pages that are not mapped are ignored, as in Linux. Mappings cut by the range keep their
      * other parts. Clears the written state of the removed pages. The addresses stay reserved
      * ({@code PROT_NONE}) rather than becoming a hole the JVM could reuse, and later {@link #mmap} calls
-     * reuse them; for guests and for this object they are unmapped.
+     * reuse them in the order they were unmapped, whatever their addresses (see {@code Reservations}); for
+     * guests and for this object they are unmapped.
      *
      * @return 0, {@code EINVAL} (hva not page aligned, length 0, or the range leaves the user address
      *         space), or the errno of a failed system call
@@ -281,8 +297,8 @@ public final class HostMemory implements AutoCloseable {
         if (runs.isEmpty()) {
             return 0;
         }
-        HvaRange announced = announced(start, end);
-        notifier.start(announced.start(), announced.end(), InvalidationCause.UNMAP);
+        splitVmas(start, end);
+        notifier.start(start, end, InvalidationCause.UNMAP);
         int error = 0;
         try {
             // Taking access away: unpublish, wait out every reader that may have seen the areas, unmap.
@@ -297,7 +313,7 @@ public final class HostMemory implements AutoCloseable {
                 }
             }
         } finally {
-            notifier.end(announced.start(), announced.end(), InvalidationCause.UNMAP);
+            notifier.end(start, end, InvalidationCause.UNMAP);
         }
         return error;
     }
@@ -443,9 +459,12 @@ public final class HostMemory implements AutoCloseable {
     }
 
     private int adviseHuge(long start, long end, Advice advice) {
+        boolean huge = advice == Advice.HUGEPAGE;
+        for (long[] run : areas.runs(start, end, area -> area.hugeAdvised() != huge)) {
+            splitVmas(run[0], run[1]); // as madvise_update_vma does; parts that keep their advice stay whole
+        }
         int rc = LibC.madvise(start, end - start, advice.value());
         if (rc == 0) {
-            boolean huge = advice == Advice.HUGEPAGE;
             areas.update(start, end, part -> part.withHugeAdvised(huge));
         }
         return -rc;
@@ -562,9 +581,24 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Changes the pages of {@code [start, end)} (all mapped) whose protection differs, one maximal run of
+     * them at a time. Pages that have the protection already are left alone and not invalidated, as
+     * {@code mprotect_fixup} leaves a VMA whose flags would not change.
+     */
     private int protectLocked(long start, long end, Protection protection) {
-        HvaRange announced = announced(start, end);
-        notifier.start(announced.start(), announced.end(), InvalidationCause.PROTECT);
+        for (long[] run : areas.runs(start, end, area -> area.protection() != protection)) {
+            int rc = protectRun(run[0], run[1], protection);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        return 0;
+    }
+
+    private int protectRun(long start, long end, Protection protection) {
+        splitVmas(start, end);
+        notifier.start(start, end, InvalidationCause.PROTECT);
         try {
             UnaryOperator<Area> lower = part -> part.withProtection(weaker(part.protection(), protection));
             if (areas.update(start, end, lower)) {
@@ -577,29 +611,45 @@ public final class HostMemory implements AutoCloseable {
             areas.update(start, end, part -> part.withProtection(protection));
             return 0;
         } finally {
-            notifier.end(announced.start(), announced.end(), InvalidationCause.PROTECT);
+            notifier.end(start, end, InvalidationCause.PROTECT);
         }
     }
 
     /**
-     * The range an invalidation of {@code [start, end)} announces. Huge-advised memory stands for
-     * transparent huge pages here (as it does for the MMU's 2 MiB mappings), and a change that cuts into
-     * a huge page first splits it, which invalidates the whole 2 MiB block ({@code __split_huge_pmd}); so
-     * the announced range grows to every huge-advised block it cuts. Without that, a fault mapping the
-     * block at 2 MiB would not see its gfn in the invalidation window and could install a leaf over a page
-     * being unmapped or protected (mmu.md §2.3).
+     * What Linux does before it changes the VMAs of {@code [start, end)}: a VMA (here: an area) that
+     * straddles {@code start} or {@code end} is split there, and a split inside a 2 MiB frame the VMA
+     * wholly covers first splits any huge page mapping of the frame, which invalidates the whole frame,
+     * huge page or not ({@link InvalidationCause#HUGE_PAGE_SPLIT}). So an {@code mprotect} of one page in the
+     * middle of a 2 MiB-aligned mapping drops guest mappings of all 512 pages around it. The split at
+     * {@code end} sees the VMA as the split at {@code start} left it. Adjacent mappings are separate areas
+     * here where the kernel may have merged them into one VMA; where that matters depends on where the
+     * kernel placed them.
      */
-    private HvaRange announced(long start, long end) {
-        long size = SplitHugePages.FRAME_SIZE;
-        long first = start & -size;
-        long last = end & -size;
-        boolean cutsFirst = first != start && areas.allHugeAdvised(first, first + size);
-        boolean cutsLast = last != end && areas.allHugeAdvised(last, last + size);
-        return new HvaRange(cutsFirst ? first : start, cutsLast ? last + size : end);
+    private void splitVmas(long start, long end) {
+        Area first = areas.find(start);
+        if (first != null && Long.compareUnsigned(first.start(), start) < 0) {
+            splitFrame(start, first.start(), first.end());
+        }
+        Area last = areas.find(end - 1);
+        if (last != null && Long.compareUnsigned(last.end(), end) > 0) {
+            splitFrame(end, Math.max(last.start(), start), last.end());
+        }
     }
 
-    /** A host range {@code [start, end)}. */
-    private record HvaRange(long start, long end) {
+    /**
+     * Invalidates the 2 MiB frame around {@code at} if it is not a frame boundary and the VMA covers the
+     * frame; a huge page there is split for good (see {@link SplitHugePages}).
+     */
+    private void splitFrame(long at, long vmaStart, long vmaEnd) {
+        long size = SplitHugePages.FRAME_SIZE;
+        long frame = at & -size;
+        if (frame != at && frame >= vmaStart && frame + size <= vmaEnd) {
+            notifier.start(frame, frame + size, InvalidationCause.HUGE_PAGE_SPLIT);
+            if (mayMapHuge(frame, frame + size)) {
+                splitHugePages.split(frame);
+            }
+            notifier.end(frame, frame + size, InvalidationCause.HUGE_PAGE_SPLIT);
+        }
     }
 
     private static Protection weaker(Protection a, Protection b) {
@@ -651,18 +701,20 @@ public final class HostMemory implements AutoCloseable {
     }
 
     /**
-     * Host 64-bit store (native byte order); marks the page written.
+     * Host 64-bit store (native byte order); marks the page written, first breaking its copy-on-write
+     * (see the class documentation) if it had not been written.
      *
      * @throws IllegalArgumentException if {@code hva} is not 8-byte aligned
      * @throws HostFault                if the page is not mapped or not writable
      */
     public void write64(long hva, long value) {
         requireAligned8(hva);
+        breakCopyOnWrite(hva, hva + Long.BYTES);
         int token = srcu.readLock();
         try {
             accessible(hva, hva, true);
             EVERYTHING.set(ValueLayout.JAVA_LONG, hva, value);
-            written.mark(hva);
+            written.mark(hva); // set by the break already, unless a discard raced with this store
         } finally {
             srcu.readUnlock(token);
         }
@@ -689,8 +741,9 @@ public final class HostMemory implements AutoCloseable {
     }
 
     /**
-     * Copies {@code src} to the memory starting at {@code hva} and marks the pages written. The range
-     * may span adjacent mappings; it is checked as a whole before any byte is written.
+     * Copies {@code src} to the memory starting at {@code hva} and marks the pages written, first
+     * breaking the copy-on-write of those not written yet. The range may span adjacent mappings; it is
+     * checked as a whole before any byte is written.
      *
      * @throws HostFault at the first byte that is not mapped or not writable; memory is untouched
      */
@@ -699,6 +752,7 @@ public final class HostMemory implements AutoCloseable {
         if (length == 0) {
             return;
         }
+        breakCopyOnWrite(hva, hva + length);
         int token = srcu.readLock();
         try {
             checkRange(hva, length, true);
@@ -734,6 +788,50 @@ public final class HostMemory implements AutoCloseable {
         } finally {
             srcu.readUnlock(token);
         }
+    }
+
+    /**
+     * The write fault of a host store to {@code [start, end)} ({@code end} exclusive, wrapping allowed):
+     * every maximal run of never-written anonymous pages in it is marked written between an
+     * invalidation start and end of that run. Nothing happens if some byte of the range refuses the
+     * store (the store then faults and writes nothing) or if every page is written already (the common
+     * case, decided without the lock). A discard that comes between this and the store makes the page
+     * a zero page again; the store then marks it without invalidating, which is the outcome of a store
+     * that wins that race in Linux too (a fresh page, no zero page to replace).
+     */
+    private void breakCopyOnWrite(long start, long end) {
+        if (Long.compareUnsigned(end, start) <= 0 || written.allMarked(start, end)) {
+            return;
+        }
+        addressSpaceLock.lock();
+        try {
+            // The registry changes only under this lock, so the check stays true until it is released.
+            checkRange(start, end - start, true);
+            long page = start & ~PAGE_OFFSET_MASK;
+            while (Long.compareUnsigned(page, end) < 0) {
+                long runEnd = page;
+                while (Long.compareUnsigned(runEnd, end) < 0 && isZeroPage(runEnd)) {
+                    runEnd += PAGE_SIZE;
+                }
+                if (runEnd != page) {
+                    notifier.start(page, runEnd, InvalidationCause.COPY_ON_WRITE);
+                    written.markRange(page, runEnd);
+                    notifier.end(page, runEnd, InvalidationCause.COPY_ON_WRITE);
+                    page = runEnd;
+                } else {
+                    page += PAGE_SIZE;
+                }
+            }
+        } catch (HostFault fault) {
+            // The store will take this fault itself, having broken nothing.
+        } finally {
+            addressSpaceLock.unlock();
+        }
+    }
+
+    /** Whether the mapped page at {@code page} is anonymous and still reads as the zero page. */
+    private boolean isZeroPage(long page) {
+        return !areas.find(page).isFileBacked() && !written.isMarked(page);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -2,47 +2,44 @@ package dev.guestmem.host;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Address ranges that {@link HostMemory} unmapped but keeps reserved ({@code PROT_NONE}) so that nothing
  * else in the process lands there while a memslot may still point at them, and hands out again to later
- * mappings. Not thread-safe: used under the address-space lock.
+ * mappings.
+ *
+ * <p>Which range a mapping reuses depends only on the order of the unmaps and mappings, never on where
+ * the kernel happened to place them: ranges are kept in the order they were released, are never merged
+ * with a neighbour, and a mapping takes the head of the first one long enough. Two replays of one trace
+ * in different processes (the engine's and the kernel's, whose mmap(2) picks different addresses and may
+ * or may not put two mappings side by side) therefore reuse the same released mapping for the same
+ * {@code mmap}, so a stale memslot reaches the new mapping in both or in neither. Not thread-safe: used
+ * under the address-space lock.
  */
 final class Reservations {
-    /** Reserved ranges, start → end (exclusive), never adjacent (neighbours are merged). */
-    private final TreeMap<Long, Long> ranges = new TreeMap<>();
+    /** Reserved ranges as {@code {start, end}} (end exclusive), oldest release first. */
+    private final List<long[]> ranges = new ArrayList<>();
 
-    /** Records {@code [start, end)} as reserved, merging it with reserved neighbours. */
+    /** Records {@code [start, end)} as reserved, after every range reserved before. */
     void add(long start, long end) {
-        Map.Entry<Long, Long> before = ranges.floorEntry(start);
-        if (before != null && before.getValue() >= start) {
-            start = before.getKey();
-            end = Math.max(end, before.getValue());
-            ranges.remove(before.getKey());
-        }
-        Long after = ranges.get(end);
-        if (after != null) {
-            ranges.remove(end);
-            end = after;
-        }
-        ranges.put(start, end);
+        ranges.add(new long[] {start, end});
     }
 
     /**
-     * Takes the first {@code length} bytes of the lowest reserved range that is long enough.
+     * Takes the first {@code length} bytes of the oldest reserved range that is long enough; the rest of
+     * it keeps its place in the order.
      *
      * @return the start of the taken range, or -1 when no reserved range is long enough
      */
     long take(long length) {
-        for (Map.Entry<Long, Long> range : ranges.entrySet()) {
-            long start = range.getKey();
-            long end = range.getValue();
-            if (end - start >= length) {
-                ranges.remove(start);
-                if (end - start > length) {
-                    ranges.put(start + length, end);
+        for (int i = 0; i < ranges.size(); i++) {
+            long[] range = ranges.get(i);
+            long start = range[0];
+            if (range[1] - start >= length) {
+                if (range[1] - start == length) {
+                    ranges.remove(i);
+                } else {
+                    range[0] = start + length;
                 }
                 return start;
             }
@@ -52,8 +49,7 @@ final class Reservations {
 
     /** Removes and returns every reserved range as {@code {start, end}} pairs. */
     List<long[]> drain() {
-        List<long[]> all = new ArrayList<>();
-        ranges.forEach((start, end) -> all.add(new long[] {start, end}));
+        List<long[]> all = List.copyOf(ranges);
         ranges.clear();
         return all;
     }

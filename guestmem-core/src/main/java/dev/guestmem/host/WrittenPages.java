@@ -80,6 +80,17 @@ final class WrittenPages {
         return false;
     }
 
+    /** Whether every page overlapping {@code [start, end)} is marked ({@code end} exclusive, > start). */
+    boolean allMarked(long start, long end) {
+        for (long page = start & -HostMemory.PAGE_SIZE; Long.compareUnsigned(page, end) < 0;
+                page += HostMemory.PAGE_SIZE) {
+            if (!isMarked(page)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Clears the pages of the page-aligned range {@code [start, end)}. */
     void clear(long start, long end) {
         long firstPfn = start >>> PAGE_SHIFT;

@@ -53,8 +53,8 @@ public final class MmuNotifier implements InvalidationListener {
         int mapped = walker.doHvaRangeOp(hva, hva + 1, range -> mmu.mapsAny(range.start(), range.end()) ? -1 : 0,
                 false);
         if (mapped != 0) {
-            invalidateRangeStart(hva, hva + PAGE_SIZE, InvalidationCause.PROTECT);
-            invalidateRangeEnd(hva, hva + PAGE_SIZE, InvalidationCause.PROTECT);
+            invalidateRangeStart(hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE);
+            invalidateRangeEnd(hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +47,26 @@ class HostMemoryReservationTest {
             assertEquals(Optional.of("---p"), kernelPermissions(hva + 0x4000), "the rest stays reserved");
         }
         assertEquals(Optional.empty(), kernelPermissions(hva + 0x4000), "close gives the addresses back");
+    }
+
+    @Test
+    void reuseFollowsTheOrderOfTheUnmapsNotTheAddresses() {
+        try (HostMemory host = new HostMemory()) {
+            long[] hvas = new long[4];
+            for (int i = 0; i < hvas.length; i++) {
+                hvas[i] = host.mmap(0x2000);
+            }
+            // Released highest first and lowest first, side by side or not: the placement must not matter.
+            long[] order = hvas.clone();
+            Arrays.sort(order);
+            assertEquals(0, host.munmap(order[2], 0x2000));
+            assertEquals(0, host.munmap(order[0], 0x2000));
+            assertEquals(0, host.munmap(order[1], 0x2000));
+            assertEquals(order[2], host.mmap(0x1000), "the oldest reservation first");
+            assertEquals(order[2] + 0x1000, host.mmap(0x1000), "its rest stays first");
+            assertEquals(order[0], host.mmap(0x2000));
+            assertEquals(order[1], host.mmap(0x1000), "never two reservations merged into one");
+        }
     }
 
     @Test

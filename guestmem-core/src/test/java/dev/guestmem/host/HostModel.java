@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Reference model of {@link HostMemory}: a map page → state, written for clarity, not speed. It
@@ -99,9 +101,9 @@ final class HostModel {
         if (prefixEnd == hva) {
             return Errno.ENOMEM;
         }
-        events.add(new Event("start", hva, prefixEnd, InvalidationCause.PROTECT));
-        pages.subMap(hva, prefixEnd).values().forEach(page -> page.protection = protection);
-        events.add(new Event("end", hva, prefixEnd, InvalidationCause.PROTECT));
+        // Each run of pages whose protection changes is told; pages that have it already are not.
+        changeRuns(hva, prefixEnd, page -> page.protection != protection, page -> page.protection = protection,
+                InvalidationCause.PROTECT);
         return prefixEnd == end ? 0 : Errno.ENOMEM;
     }
 
@@ -195,10 +197,38 @@ final class HostModel {
         if (fault != null) {
             return Outcome.fault(fault, hva);
         }
-        Page page = page(hva);
-        page.words.put(hva & (PAGE_SIZE - 1), value);
-        page.written = true;
+        breakCopyOnWrite(hva, hva + 8);
+        page(hva).words.put(hva & (PAGE_SIZE - 1), value);
         return Outcome.ok(0);
+    }
+
+    /** A store's first write to never-written pages: one copy-on-write invalidation per run of them. */
+    private void breakCopyOnWrite(long start, long end) {
+        changeRuns(start & -PAGE_SIZE, end, page -> !page.written, page -> page.written = true,
+                InvalidationCause.COPY_ON_WRITE);
+    }
+
+    /**
+     * Applies {@code change} to the mapped pages from {@code start} (page aligned) below {@code end} that
+     * {@code changes} accepts, telling each maximal run of them as one invalidation.
+     */
+    private void changeRuns(long start, long end, Predicate<Page> changes, Consumer<Page> change,
+            InvalidationCause cause) {
+        long page = start;
+        while (page < end) {
+            long runEnd = page;
+            while (runEnd < end && changes.test(pages.get(runEnd))) {
+                change.accept(pages.get(runEnd));
+                runEnd += PAGE_SIZE;
+            }
+            if (runEnd == page) {
+                page += PAGE_SIZE;
+                continue;
+            }
+            events.add(new Event("start", page, runEnd, cause));
+            events.add(new Event("end", page, runEnd, cause));
+            page = runEnd;
+        }
     }
 
     /** The first inaccessible byte of {@code [hva, hva + length)} as a fault outcome, or null. */
@@ -218,6 +248,10 @@ final class HostModel {
         if (fault != null) {
             return fault;
         }
+        if (values.length == 0) {
+            return Outcome.ok(0);
+        }
+        breakCopyOnWrite(hva, hva + 8L * values.length);
         for (int i = 0; i < values.length; i++) {
             write64(hva + 8L * i, values[i]);
         }

@@ -160,6 +160,25 @@ class GuestAccessTest {
     }
 
     @Test
+    void aHostStoreDropsTheZeroPageSpteOfEveryAlias() {
+        long a = vm.host().mmap(0x1000);
+        assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, 0x1000, a));
+        assertEquals(0, vm.setUserMemoryRegion(2, 0, GPA + 0x100000, 0x1000, a));
+        assertEquals(new Access.Value(0), cpu.read64(GPA));
+        assertEquals(new Access.Value(0), cpu.read64(GPA + 0x100000));
+        assertEquals(List.of("c0000@1ro", "c0100@1ro"), leaves(), "both aliases map the zero page read-only");
+        long invalidations = vmStats().invalidations();
+        // The store's copy-on-write break fires the MMU notifier before the value lands (HostMemory).
+        vm.host().write64(a + 8, 0x42);
+        assertEquals(invalidations + 1, vmStats().invalidations(), "one copy-on-write break");
+        assertEquals(List.of(), leaves(), "no SPTE maps the replaced zero page");
+        assertEquals(new Access.Value(0x42), cpu.read64(GPA + 8));
+        assertEquals(List.of("c0000@1rw"), leaves(), "the re-fault finds the written page and maps it writable");
+        vm.host().write64(a + 16, 0x43);
+        assertEquals(invalidations + 1, vmStats().invalidations(), "a written page breaks nothing");
+    }
+
+    @Test
     void hostChangesReachTheGuest() {
         long a = vm.host().mmap(0x10000);
         assertEquals(0, vm.setUserMemoryRegion(1, 0, 0x100000, 0x10000, a));
@@ -288,16 +307,16 @@ class GuestAccessTest {
             try (EngineVm v = EngineVm.create(VmConfig.of(VmType.DEFAULT, MemslotImpl.TREE)
                     .withMmu(MmuOptions.DEFAULT.withSlotZapAll(zapAll)))) {
                 long a = v.host().mmap(0x2000);
+                v.host().write64(a, 5); // written before the guest maps it, so no later store breaks CoW
                 assertEquals(0, v.setUserMemoryRegion(1, 0, GPA, 0x1000, a));
                 assertEquals(0, v.setUserMemoryRegion(2, 0, GPA + 0x100000, 0x1000, a + 0x1000));
                 Vcpu c = v.vcpu(0);
-                assertEquals(new Access.Value(0), c.read64(GPA));
+                assertEquals(new Access.Value(5), c.read64(GPA));
                 assertEquals(new Access.Value(0), c.read64(GPA + 0x100000));
                 long tables = v.mmu().liveTables();
                 assertEquals(0, v.setUserMemoryRegion(2, 0, 0, 0, 0));
                 assertEquals(zapAll ? 0 : 1, v.stats().orElseThrow().pages4k(), "slot 1's leaf with the quirk off");
                 assertTrue(zapAll ? v.mmu().liveTables() == 1 : v.mmu().liveTables() == tables);
-                v.host().write64(a, 5);
                 long before = c.stats().orElseThrow().pfTaken();
                 assertEquals(new Access.Value(5), c.read64(GPA));
                 assertEquals(zapAll ? before + 1 : before, c.stats().orElseThrow().pfTaken());

@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.fuzz.Backend;
 import dev.guestmem.fuzz.FuzzOptions;
-import dev.guestmem.trace.OpKind;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -17,30 +14,19 @@ import org.junit.jupiter.api.Test;
 /**
  * The differential property: generated traces print the same lines on the engine and on the kernel.
  * Fixed seeds, so a run is reproducible, plus one random seed per run, printed (rerun it with
- * {@code -Dguestmem.fuzz.seed=N}). Both memslot designs, bad ratios from 0 to 0.6, 20 to 150 operations.
- * Each divergence is reported with a minimal trace. Skipped without {@code /dev/kvm}.
+ * {@code -Dguestmem.fuzz.seed=N}). Both memslot designs, bad ratios from 0 to 0.6, 20 to 150 operations
+ * of every kind the replayer implements, dirty logs included, under the exclusion rules only. Each
+ * divergence is reported with a minimal trace. Skipped without {@code /dev/kvm}.
  */
 class DifferentialFuzzTest {
     private static final int FIXED_SEEDS = 400;
     private static final double[] BAD_RATIOS = {0.0, 0.15, 0.3, 0.6};
 
-    /**
-     * Replayable operations the engine does not yet model closely enough for random traces: a guest read that
-     * re-faults after the kernel dropped a read-only SPTE maps the (now written) page writable and logs it
-     * dirty, and the engine keeps such SPTEs where the kernel drops them. Found here once the dirty log
-     * replayed (seeds 45, 102, 229, 252): (1) memslot DELETE/MOVE zaps every root on the kernel
-     * ({@code KVM_X86_QUIRK_SLOT_ZAP_ALL}, mmu.md §4.4), only the slot on the engine; (2) a host or alias
-     * write breaking the copy-on-write of the zero page invalidates that hva's SPTEs on the kernel (MMU
-     * notifier), not on the engine. Remove them here once the engine closes both gaps.
-     */
-    private static final Set<OpKind> ENGINE_GAPS = EnumSet.of(OpKind.ENABLE_CAP, OpKind.DIRTY_LOG, OpKind.CLEAR_LOG);
-
+    /** The trace shape of {@code seed}: its length and bad ratio; every replayable kind. */
     static FuzzOptions options(long seed) {
-        int ops = 20 + (int) Math.floorMod(seed, 131);
-        double badRatio = BAD_RATIOS[(int) Math.floorMod(seed, BAD_RATIOS.length)];
-        EnumSet<OpKind> kinds = EnumSet.copyOf(FuzzOptions.replayable(ops, badRatio).kinds());
-        kinds.removeAll(ENGINE_GAPS);
-        return new FuzzOptions(ops, badRatio, kinds);
+        int ops = 20 + Math.floorMod(seed, 131);
+        double badRatio = BAD_RATIOS[Math.floorMod(seed, BAD_RATIOS.length)];
+        return FuzzOptions.replayable(ops, badRatio);
     }
 
     @Test
