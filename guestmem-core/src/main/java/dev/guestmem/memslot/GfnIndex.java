@@ -177,11 +177,11 @@ final class GfnIndex {
     }
 
     /**
-     * A query gfn as a key for {@link GfnNode#rank}: gfns at or above {@code NO_KEY - 1}, unsigned, lie
-     * above every slot, and so does {@code NO_KEY - 1}.
+     * A query gfn as a key for {@link GfnNode#rank}, which compares signed: a gfn of 2^63 or more, unsigned,
+     * lies above every slot, and so does {@link Long#MAX_VALUE}.
      */
     private static long searchKey(long gfn) {
-        return Long.compareUnsigned(gfn, GfnNode.NO_KEY - 1) < 0 ? gfn : GfnNode.NO_KEY - 1;
+        return gfn < 0 ? Long.MAX_VALUE : gfn;
     }
 
     /** The slots intersecting {@code [start, end)} (both unsigned) in increasing base order, spec §2.3. */

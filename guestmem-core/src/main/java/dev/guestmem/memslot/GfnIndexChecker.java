@@ -2,11 +2,11 @@ package dev.guestmem.memslot;
 
 import dev.guestmem.memslot.GfnNode.Inner;
 import dev.guestmem.memslot.GfnNode.Leaf;
+import java.util.Arrays;
 
 /**
  * The structural checks of a {@link GfnIndex}, for tests: every leaf at the same depth, fill between
- * {@link GfnNode#MIN_FILL} and {@link GfnNode#CAPACITY} below the root, keys strictly ascending and
- * padded with {@link GfnNode#NO_KEY}, inner keys equal to their child's smallest key, leaf entries
+ * {@link GfnNode#MIN_FILL} and {@link GfnNode#CAPACITY} below the root, keys strictly ascending, inner keys equal to their child's smallest key, leaf entries
  * matching their slots, slots not overlapping, and the leaf chain visiting every leaf in order.
  */
 final class GfnIndexChecker {
@@ -40,10 +40,9 @@ final class GfnIndexChecker {
         if (node.count < min || node.count > GfnNode.CAPACITY) {
             fail("node holds " + node.count + " entries");
         }
-        for (int i = 0; i < GfnNode.CAPACITY; i++) {
-            long key = node.keys[i];
-            if (i >= node.count ? key != GfnNode.NO_KEY : i > 0 && node.keys[i - 1] >= key) {
-                fail("keys out of order or unpadded at " + i + ": " + java.util.Arrays.toString(node.keys));
+        for (int i = 1; i < node.count; i++) {
+            if (node.keys[i - 1] >= node.keys[i]) {
+                fail("keys out of order at " + i + ": " + Arrays.toString(node.keys));
             }
         }
         if (level == 0) {

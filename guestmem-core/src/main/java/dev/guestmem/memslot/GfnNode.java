@@ -7,10 +7,6 @@ import java.util.Arrays;
  * one entry of payload per key in parallel arrays kept by the subclass. The methods here move keys and
  * payload together, so splitting, merging and borrowing are written once for both node kinds.
  *
- * <p>Unused key positions hold {@link #NO_KEY}, which is above every key and every search key, so
- * {@link #rank} can search the whole fixed-size array without reading {@link #count}: one fewer
- * dependent load per level, and a loop the JIT fully unrolls.
- *
  * @param <E> what one entry is made from: a slot in a leaf, a child node in an inner node
  */
 abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
@@ -21,29 +17,23 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
      * appending split leave the left node three quarters full (see {@link #insert}).
      */
     static final int MIN_FILL = CAPACITY / 4;
-    /** The key of an unused position; real keys are gfns, below 2^52. */
-    static final long NO_KEY = Long.MAX_VALUE;
 
     final long[] keys = new long[CAPACITY];
     int count;
 
-    GfnNode() {
-        Arrays.fill(keys, NO_KEY);
-    }
-
     /**
-     * The number of keys at or below {@code key}, which must be below {@link #NO_KEY}: so the entry
-     * covering {@code key} is at {@code rank - 1}. A branch-free count over every position rather than a
-     * binary search: the loads of all four cache lines of the array are independent and overlap, where a
-     * binary search would wait for one line before it knows the next, and a node not in cache is what a
-     * lookup in a large set pays for. (A branch-free binary search was tried as well: a chain of
-     * dependent lookups ran slower with it at both 509 and 32 764 slots.)
+     * The number of keys at or below {@code key}, which must not be negative: so the entry covering
+     * {@code key} is at {@code rank - 1}. A branch-free count over the used positions rather than a binary
+     * search: the loads of a node's cache lines are independent and overlap, where a binary search waits
+     * for one line before it knows the next, and nodes not in cache are what a lookup in a large set pays
+     * for. (A branch-free binary search, and a count over all positions, were measured too: neither made
+     * a chain of dependent lookups faster at 10, 509 or 32 764 slots.)
      */
     final int rank(long key) {
         long[] k = keys;
         int n = 0;
-        for (int i = 0; i < CAPACITY; i++) {
-            // The sign bit of k - key - 1 is k <= key; no overflow, as both lie in [0, NO_KEY].
+        for (int i = 0; i < count; i++) {
+            // The sign bit of k - key - 1 is k <= key; no overflow, as keys are below 2^52 and key >= 0.
             n += (int) ((k[i] - key - 1) >>> 63);
         }
         return n;
@@ -58,7 +48,10 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
     /** Copies {@code n} payload entries from position {@code from} to position {@code at} of {@code to}. */
     abstract void copyPayload(int from, GfnNode<E> to, int at, int n);
 
-    /** Drops the payload of positions {@code [from, to)}, so removed slots and nodes can be collected. */
+    /**
+     * Drops the payload of the unused positions {@code [from, to)}, so removed slots and nodes can be
+     * collected. Unused keys are left as they are: nothing reads a key at or past {@link #count}.
+     */
     abstract void clearPayload(int from, int to);
 
     /**
@@ -94,7 +87,8 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
     /** Removes the entry at {@code pos}. */
     final void delete(int pos) {
         move(this, pos + 1, this, pos, count - pos - 1);
-        clear(--count, 1);
+        count--;
+        clearPayload(count, count + 1);
     }
 
     /** Moves the last {@code n} entries of this node to the front of {@code right}, its right neighbour. */
@@ -103,7 +97,7 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
         move(this, count - n, right, 0, n);
         right.count += n;
         count -= n;
-        clear(count, n);
+        clearPayload(count, count + n);
     }
 
     /** Moves the first {@code n} entries of {@code right}, its right neighbour, to the end of this node. */
@@ -112,7 +106,7 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
         count += n;
         move(right, n, right, 0, right.count - n);
         right.count -= n;
-        right.clear(right.count, n);
+        right.clearPayload(right.count, right.count + n);
     }
 
     /** Appends every entry of {@code right}, its right neighbour, which the caller then unlinks. */
@@ -123,11 +117,6 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
     private static <E> void move(GfnNode<E> src, int from, GfnNode<E> dst, int at, int n) {
         System.arraycopy(src.keys, from, dst.keys, at, n);
         src.copyPayload(from, dst, at, n);
-    }
-
-    private void clear(int from, int n) {
-        Arrays.fill(keys, from, from + n, NO_KEY);
-        clearPayload(from, from + n);
     }
 
     /** A leaf: the slots themselves, with their end gfns beside the base gfns so a hit reads no slot. */
