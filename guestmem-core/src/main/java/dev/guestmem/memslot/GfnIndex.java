@@ -156,7 +156,7 @@ final class GfnIndex {
         Leaf leaf = leafFor(key);
         int pos = leaf.rank(key) - 1;
         if (pos >= 0) {
-            // key < every end gfn exactly when gfn is, unsigned, since ends are at most GFN_LIMIT.
+            // key < end exactly when gfn < end unsigned: ends are at most GFN_LIMIT, far below MAX_VALUE.
             return key < leaf.ends[pos] || approx ? leaf.slots[pos] : null;
         }
         // Below the smallest base gfn: the descent went leftmost, and the first slot borders the hole.
