@@ -1,13 +1,14 @@
 package dev.guestmem.memslot;
 
 /**
- * A height-balanced binary search tree whose subclasses choose the key order and may keep augmented
- * per-subtree data. Only the memslot writer mutates a tree, and only while no reader can reach it
- * (the tree belongs to the inactive set), so nothing here is synchronized; readers descend the
- * {@link Node#left}/{@link Node#right} links of a published tree directly.
+ * A height-balanced binary search tree, the base of {@link HvaIntervalTree}, which chooses the key order
+ * and keeps augmented per-subtree data. Only the memslot writer mutates a tree, and only while no reader
+ * can reach it (the tree belongs to the inactive set), so nothing here is synchronized; readers descend
+ * the {@link Node#left}/{@link Node#right} links of a published tree directly.
  *
- * <p>The kernel uses red-black trees; any O(log n) balanced tree gives the same observable order,
- * and AVL keeps lookups slightly shallower, which is what the read side cares about.
+ * <p>The kernel uses red-black trees; any O(log n) balanced tree gives the same observable order, and
+ * AVL keeps lookups slightly shallower. (The gfn index is a B+-tree instead, {@link GfnIndex}: gfn
+ * lookups are the hot path, and a binary tree's pointer chasing is what they cost.)
  *
  * @param <N> the node type
  */
@@ -26,8 +27,6 @@ abstract class AvlTree<N extends AvlTree.Node<N>> {
 
     N root;
     private int size;
-    /** The node {@link #remove} unlinked; only meaningful during that call. */
-    private N removed;
 
     /** Orders two nodes by key; equal keys are not allowed in one tree. */
     abstract int compare(N a, N b);
@@ -45,13 +44,10 @@ abstract class AvlTree<N extends AvlTree.Node<N>> {
         size++;
     }
 
-    /** Removes and returns the node whose key equals the key of {@code probe}. */
-    final N remove(N probe) {
+    /** Removes the node whose key equals the key of {@code probe}. */
+    final void remove(N probe) {
         root = remove(root, probe);
         size--;
-        N n = removed;
-        removed = null;
-        return n;
     }
 
     private N insert(N at, N node) {
@@ -82,7 +78,6 @@ abstract class AvlTree<N extends AvlTree.Node<N>> {
             at.right = remove(at.right, probe);
             return rebalance(at);
         }
-        removed = at;
         if (at.left == null) {
             return at.right;
         }

@@ -4,7 +4,7 @@ import dev.guestmem.sync.Srcu;
 
 /** The two memslot designs: the scalable one (≈v5.17 onward) and the sorted array it replaced. */
 public enum MemslotImpl {
-    /** Two sets per address space with a gfn tree, an hva interval tree and an id hash (spec §2). */
+    /** Two sets per address space with a gfn index (a B+-tree), an hva interval tree and an id hash (spec §2). */
     TREE,
     /** The pre-2021 design: one array per address space, highest gfn first, copied on every update. */
     ARRAY;

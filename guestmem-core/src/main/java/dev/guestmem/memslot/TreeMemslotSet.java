@@ -3,19 +3,20 @@ package dev.guestmem.memslot;
 import java.util.Collections;
 
 /**
- * One set of the scalable design ({@code struct kvm_memslots}, spec §2.1): a gfn tree, an hva interval
- * tree and an id hash over slot objects it shares with the other set of its address space. The
- * writer edits a set only while it is inactive and no reader can reach it; a published set changes
- * only in its generation and its last-used cache.
+ * One set of the scalable design ({@code struct kvm_memslots}, spec §2.1): a gfn index (a B+-tree where
+ * the kernel has a red-black tree, see {@link GfnIndex}), an hva interval tree and an id hash over slot
+ * objects it shares with the other set of its address space. The writer edits a set only while it is
+ * inactive and no reader can reach it; a published set changes only in its generation and its last-used
+ * cache.
  */
 final class TreeMemslotSet extends AbstractMemslotSet {
-    private final GfnTree gfnTree = new GfnTree();
+    private final GfnIndex gfnIndex = new GfnIndex();
     private final HvaIntervalTree hvaTree = new HvaIntervalTree();
     private final SlotIdMap idHash = new SlotIdMap();
     /**
      * {@code last_used_slot}: readers store into it without synchronization. The race is benign, as in
      * the kernel: a reference store is atomic, a slot is immutable with final fields, and every hit is
-     * re-checked against the gfn, so a lost or stale update only costs a tree search.
+     * re-checked against the gfn, so a lost or stale update only costs an index search.
      */
     private Memslot lastUsed;
 
@@ -39,7 +40,7 @@ final class TreeMemslotSet extends AbstractMemslotSet {
         if (slot != null && slot.contains(gfn)) {
             return slot;
         }
-        slot = gfnTree.search(gfn, false);
+        slot = gfnIndex.search(gfn, false);
         if (slot != null) {
             lastUsed = slot;
         }
@@ -48,12 +49,12 @@ final class TreeMemslotSet extends AbstractMemslotSet {
 
     @Override
     public Memslot search(long gfn, boolean approx) {
-        return gfnTree.search(gfn, approx);
+        return gfnIndex.search(gfn, approx);
     }
 
     @Override
     public Iterable<Memslot> inGfnRange(long start, long end) {
-        return () -> gfnTree.inRange(start, end);
+        return () -> gfnIndex.inRange(start, end);
     }
 
     /** Yields slots in increasing order of {@code userspace_addr}, aliases with equal addresses by id. */
@@ -68,7 +69,7 @@ final class TreeMemslotSet extends AbstractMemslotSet {
     @Override
     public Iterable<Memslot> all() {
         // Every base gfn is below 2^52, so [0, 2^64 - 1) covers every slot.
-        return () -> gfnTree.inRange(0, -1L);
+        return () -> gfnIndex.inRange(0, -1L);
     }
 
     @Override
@@ -88,7 +89,7 @@ final class TreeMemslotSet extends AbstractMemslotSet {
                 lastUsed = next;
             }
             if (next == null) {
-                gfnTree.remove(old);
+                gfnIndex.remove(old);
                 return;
             }
         }
@@ -96,21 +97,21 @@ final class TreeMemslotSet extends AbstractMemslotSet {
         // An interval cannot be changed in place; the hva entry is always removed and re-inserted.
         hvaTree.insert(next);
         if (old != null && old.baseGfn() == next.baseGfn()) {
-            GfnTree.replaceInPlace(gfnTree.node(old.baseGfn()), next);
+            gfnIndex.replace(next);
         } else {
             if (old != null) {
-                gfnTree.remove(old);
+                gfnIndex.remove(old);
             }
-            gfnTree.insert(next);
+            gfnIndex.insert(next);
         }
     }
 
-    /** Checks both trees' structure and that all three indexes hold the same slots (for tests). */
+    /** Checks the gfn index and the hva tree, and that all three indexes hold the same slots (for tests). */
     void checkInvariants() {
-        gfnTree.checkInvariants();
+        gfnIndex.checkInvariants();
         hvaTree.checkInvariants();
-        if (gfnTree.size() != idHash.size() || hvaTree.size() != idHash.size()) {
-            throw new IllegalStateException("index sizes differ: gfn " + gfnTree.size() + " hva "
+        if (gfnIndex.size() != idHash.size() || hvaTree.size() != idHash.size()) {
+            throw new IllegalStateException("index sizes differ: gfn " + gfnIndex.size() + " hva "
                     + hvaTree.size() + " id " + idHash.size());
         }
         for (Memslot slot : all()) {
