@@ -779,8 +779,9 @@ public final class HostMemory implements AutoCloseable {
         int token = srcu.readLock();
         try {
             Area area = accessible(page, hva, write);
-            if (write) {
-                written.mark(page);
+            if (write && !written.isMarked(page)) {
+                HvaRange populated = firstWriteRange(page);
+                written.markRange(populated.start(), populated.end());
             }
             boolean writable = area.protection().allowsWrite()
                     && (write || area.isFileBacked() || written.isMarked(page));
@@ -809,24 +810,47 @@ public final class HostMemory implements AutoCloseable {
             checkRange(start, end - start, true);
             long page = start & ~PAGE_OFFSET_MASK;
             while (Long.compareUnsigned(page, end) < 0) {
-                long runEnd = page;
-                while (Long.compareUnsigned(runEnd, end) < 0 && isZeroPage(runEnd)) {
-                    runEnd += PAGE_SIZE;
-                }
-                if (runEnd != page) {
-                    notifier.start(page, runEnd, InvalidationCause.COPY_ON_WRITE);
-                    written.markRange(page, runEnd);
-                    notifier.end(page, runEnd, InvalidationCause.COPY_ON_WRITE);
-                    page = runEnd;
-                } else {
+                if (!isZeroPage(page)) {
                     page += PAGE_SIZE;
+                    continue;
                 }
+                HvaRange run = firstWriteRange(page);
+                if (run.end() - run.start() == PAGE_SIZE) {
+                    // A run of small zero pages breaks as one.
+                    long runEnd = page + PAGE_SIZE;
+                    while (Long.compareUnsigned(runEnd, end) < 0 && isZeroPage(runEnd)
+                            && firstWriteRange(runEnd).start() == runEnd) {
+                        runEnd += PAGE_SIZE;
+                    }
+                    run = new HvaRange(page, runEnd);
+                }
+                notifier.start(run.start(), run.end(), InvalidationCause.COPY_ON_WRITE);
+                written.markRange(run.start(), run.end());
+                notifier.end(run.start(), run.end(), InvalidationCause.COPY_ON_WRITE);
+                page = run.end();
             }
         } catch (HostFault fault) {
             // The store will take this fault itself, having broken nothing.
         } finally {
             addressSpaceLock.unlock();
         }
+    }
+
+    /**
+     * What the first write to the never-written anonymous page at {@code page} populates: the whole 2 MiB
+     * frame when it could be one transparent huge page ({@link #mayMapHuge}) and none of its pages is
+     * populated yet, since Linux then allocates a huge page on that fault (replacing the frame's huge zero
+     * page, if a read mapped it); else the page alone. The MMU asks before a write fault's GUP, to replay
+     * the copy-on-write invalidation over the same range.
+     */
+    public HvaRange firstWriteRange(long page) {
+        long start = page & ~PAGE_OFFSET_MASK;
+        long frame = start & -SplitHugePages.FRAME_SIZE;
+        long frameEnd = frame + SplitHugePages.FRAME_SIZE;
+        if (mayMapHuge(frame, frameEnd) && !written.anyMarked(frame, frameEnd)) {
+            return new HvaRange(frame, frameEnd);
+        }
+        return new HvaRange(start, start + PAGE_SIZE);
     }
 
     /** Whether the mapped page at {@code page} is anonymous and still reads as the zero page. */

@@ -10,9 +10,12 @@ package dev.guestmem.mmu;
 @FunctionalInterface
 public interface CopyOnWriteListener {
     /** Ignores the event. */
-    CopyOnWriteListener NONE = hva -> {
+    CopyOnWriteListener NONE = (start, end) -> {
     };
 
-    /** The page at {@code hva} (page aligned) stopped being the zero page. */
-    void copyOnWriteBroken(long hva);
+    /**
+     * The pages of {@code [start, end)} (page aligned: one page, or a 2 MiB frame that became a
+     * transparent huge page) stopped being the zero page.
+     */
+    void copyOnWriteBroken(long start, long end);
 }

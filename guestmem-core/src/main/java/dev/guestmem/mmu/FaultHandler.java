@@ -6,6 +6,7 @@ import dev.guestmem.gmem.GmemFault;
 import dev.guestmem.gmem.GmemFaultSource;
 import dev.guestmem.host.HostFault;
 import dev.guestmem.host.HostMemory;
+import dev.guestmem.host.HvaRange;
 import dev.guestmem.memslot.KvmLimits;
 import dev.guestmem.memslot.Memslot;
 import dev.guestmem.memslot.MemslotFlags;
@@ -174,16 +175,17 @@ public final class FaultHandler {
             return FaultOutcome.MMIO_EXIT; // KVM_PFN_ERR_RO_FAULT: emulated, which exits as MMIO
         } else if (slot != null) {
             // A write GUP of a page that still reads as the zero page breaks copy-on-write (see below).
-            boolean zeroPage = write && !host.isWrittenSinceDiscard(slot.gfnToHva(gfn));
+            long hva = slot.gfnToHva(gfn);
+            HvaRange broken = write && !host.isWrittenSinceDiscard(hva) ? host.firstWriteRange(hva) : null;
             try {
                 hugePages.resolve(f);
             } catch (HostFault fault) {
                 return FaultOutcome.EFAULT;
             }
-            if (zeroPage) {
+            if (broken != null) {
                 // The kernel's CoW fires the MMU notifiers here, dropping aliases' read-only SPTEs and moving
                 // the sequence, so this fault retries below and maps the new page from scratch.
-                copyOnWrite.copyOnWriteBroken(f.hva);
+                copyOnWrite.copyOnWriteBroken(broken.start(), broken.end());
             }
             interleaver.point("fault.afterGup");
             if (window.retryGfnUnsafe(mmuSeq, gfn)) {

@@ -1,7 +1,5 @@
 package dev.guestmem.notifier;
 
-import static dev.guestmem.memslot.KvmLimits.PAGE_SIZE;
-
 import dev.guestmem.host.InvalidationCause;
 import dev.guestmem.host.InvalidationListener;
 import dev.guestmem.mmu.TdpMmu;
@@ -46,15 +44,16 @@ public final class MmuNotifier implements InvalidationListener {
 
     /**
      * Replays the invalidation the kernel's copy-on-write break of the page at {@code hva} fires (see
-     * {@link dev.guestmem.mmu.CopyOnWriteListener}), if any slot maps that page: start and end on the page,
-     * as {@code wp_page_copy} does around its page-table change. Only this VM's notifier hears it.
+     * {@link dev.guestmem.mmu.CopyOnWriteListener}), if any slot maps a page of the range: start and end on
+     * it, as {@code wp_page_copy} (or the huge zero page's copy) does around its page-table change. Only this
+     * VM's notifier hears it.
      */
-    public void copyOnWriteBroken(long hva) {
-        int mapped = walker.doHvaRangeOp(hva, hva + 1, range -> mmu.mapsAny(range.start(), range.end()) ? -1 : 0,
+    public void copyOnWriteBroken(long start, long end) {
+        int mapped = walker.doHvaRangeOp(start, end, range -> mmu.mapsAny(range.start(), range.end()) ? -1 : 0,
                 false);
         if (mapped != 0) {
-            invalidateRangeStart(hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE);
-            invalidateRangeEnd(hva, hva + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE);
+            invalidateRangeStart(start, end, InvalidationCause.COPY_ON_WRITE);
+            invalidateRangeEnd(start, end, InvalidationCause.COPY_ON_WRITE);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.guestmem.sync;
 
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -76,14 +75,9 @@ public final class Srcu {
     private void awaitDrained(int idx) {
         for (int s = 0; s < stripes; s++) {
             int at = (idx * stripes + s) * PAD;
-            for (int spins = 0; counters.get(at) != 0; spins++) {
-                if (spins < 100) {
-                    Thread.onSpinWait();
-                } else if (spins < 200) {
-                    Thread.yield();
-                } else {
-                    LockSupport.parkNanos(20_000);
-                }
+            Backoff backoff = new Backoff();
+            while (counters.get(at) != 0) {
+                backoff.pause();
             }
         }
     }

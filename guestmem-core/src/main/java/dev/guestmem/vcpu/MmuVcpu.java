@@ -9,6 +9,7 @@ import dev.guestmem.mmu.TdpMmu;
 import dev.guestmem.mmu.VcpuCounters;
 import dev.guestmem.mmu.VcpuStats;
 import dev.guestmem.memslot.VcpuSlotCache;
+import dev.guestmem.sync.Backoff;
 import dev.guestmem.vm.Access;
 import dev.guestmem.vm.Vcpu;
 import java.lang.foreign.MemorySegment;
@@ -403,14 +404,9 @@ public final class MmuVcpu implements Vcpu {
 
     /** Waits until the vCPU has left guest mode after {@code epoch} (the IPI's wait). */
     void awaitExit(long epoch) {
-        for (int spins = 0; exitEpoch == epoch; spins++) {
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else if (spins < 512) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(10_000);
-            }
+        Backoff backoff = new Backoff();
+        while (exitEpoch == epoch) {
+            backoff.pause();
         }
     }
 

@@ -148,6 +148,25 @@ class HostMemoryInvalidationTest {
     }
 
     @Test
+    void aFirstStoreIntoAnEmptyHugeAdvisedFramePopulatesTheWholeFrame() {
+        long frame = 2L << 20;
+        long hva = map(3 * frame);
+        long aligned = (hva + frame - 1) & -frame;
+        assertEquals(0, host.madvise(aligned, frame, Advice.HUGEPAGE));
+        events.clear();
+        host.write64(aligned + 3 * PAGE_SIZE, 1);
+        String zeros = "val 0 prot READ_WRITE";
+        assertEquals(told(aligned, aligned + frame, InvalidationCause.COPY_ON_WRITE, zeros, zeros), events,
+                "a transparent huge page replaces the frame");
+        assertTrue(host.isWrittenSinceDiscard(aligned + frame - PAGE_SIZE));
+        // Once a page of the frame is gone, later first stores populate single pages again.
+        assertEquals(0, host.madvise(aligned, PAGE_SIZE, Advice.DONTNEED));
+        events.clear();
+        host.write64(aligned, 2);
+        assertEquals(told(aligned, aligned + PAGE_SIZE, InvalidationCause.COPY_ON_WRITE, zeros, zeros), events);
+    }
+
+    @Test
     void aBulkStoreBreaksEachRunOfNeverWrittenPagesOnce() {
         long hva = map(4 * PAGE_SIZE);
         host.write64(hva + PAGE_SIZE, 1);

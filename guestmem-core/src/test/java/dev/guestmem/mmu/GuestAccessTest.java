@@ -271,6 +271,20 @@ class GuestAccessTest {
     }
 
     @Test
+    void aFirstGuestStoreIntoAnEmptyHugeAdvisedFramePopulatesItAll() {
+        // Seed 206501 of the differential test: with dirty logging the MMU maps 4 KiB, but the host still
+        // backs the advised frame with one transparent huge page on the first write fault.
+        long a = alignedMapping(MB2);
+        assertEquals(0, vm.host().madvise(a, MB2, Advice.HUGEPAGE));
+        assertEquals(0, vm.setUserMemoryRegion(1, MemslotFlags.LOG_DIRTY_PAGES, GPA, MB2, a));
+        assertEquals(Access.STORED, cpu.write64(GPA, 1));
+        assertEquals(new Access.Value(0), cpu.read64(GPA + 0x5000));
+        long[] bitmap = new long[(int) (MB2 / 0x1000 / 64)];
+        assertEquals(0, vm.getDirtyLog(1, bitmap));
+        assertEquals(0b100001, bitmap[0], "the read mapped a page of the huge page writable, and logged it");
+    }
+
+    @Test
     void noHugeMappingWithoutAdviceAlignmentOrWithLogging() {
         long a = alignedMapping(4 * MB2);
         assertEquals(0, vm.setUserMemoryRegion(1, 0, GPA, MB2, a), "not huge-advised");
