@@ -22,21 +22,6 @@ public enum ExclusionRule {
             "kvm-backend.md 'Facts about these machines' KVM': KVM_CAP_VM_TYPES is 1, the reference kernel creates"
                     + " default VMs only"),
     /**
-     * trace-format.md, "Host operations": {@code madvise} is specified for {@code dontneed} only. Huge-page
-     * advice ({@code hugepage}, {@code nohugepage}) is an engine extension that decides the MMU's mapping
-     * level; on the kernel's side it lets transparent huge pages back the range, and a first fault in an
-     * advised 2 MiB frame then allocates (write) or maps the huge zero page for (read) all 512 pages at
-     * once, and khugepaged may collapse frames at any time. Observed (seed 206501): a guest store to one
-     * page of an advised frame made a read of another page of it map writable and log dirty on the
-     * kernel, where the engine, which models written pages one by one, mapped the zero page. Not a KVM
-     * difference: the engine does not model THP allocation, and khugepaged's timing is the replaying
-     * host's. The cutting of an area by huge-page advice is modelled ({@code InvalidationCause.HUGE_PAGE_SPLIT}).
-     */
-    NO_HUGE_PAGE_ADVICE("madvise only with dontneed",
-            "trace-format.md 'Host operations' specifies madvise dontneed only; huge-page advice lets transparent"
-                    + " huge pages back the range on the kernel, allocated 2 MiB at a time, which the engine does not"
-                    + " model"),
-    /**
      * trace-format.md, host operations: a NAME is one mapping. What lies next to it differs between the two
      * replays' processes (on the KVM side possibly the backend's own memory), so slots, madvise/mprotect
      * ranges and host accesses stay inside the mapping they name.

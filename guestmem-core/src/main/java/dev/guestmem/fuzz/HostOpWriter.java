@@ -11,8 +11,7 @@ import java.util.Set;
 /**
  * Host address-space lines: {@code mmap}, {@code munmap}, {@code madvise}, {@code mprotect}, {@code hw}
  * and {@code hr}. Ranges and accesses stay inside the mapping they name (rule HVA_IN_MAPPING), raw
- * addresses are never mappable ones (RAW_HVAS_NEVER_MAPPED), and {@code madvise} only discards
- * (NO_HUGE_PAGE_ADVICE). A {@code munmap} keeps its addresses
+ * addresses are never mappable ones (RAW_HVAS_NEVER_MAPPED). A {@code munmap} keeps its addresses
  * reserved in both replays ({@link HostMemory#munmap}), so slots over it fault alike and later mappings
  * take its place alike.
  */
@@ -53,7 +52,8 @@ final class HostOpWriter implements OpWriter {
         return switch (kind) {
             case MMAP -> mmap(bad);
             case MUNMAP -> munmap();
-            case MADVISE -> range("madvise", bad, "dontneed"); // NO_HUGE_PAGE_ADVICE
+            case MADVISE -> range("madvise", bad, dice.chance(0.8) ? "dontneed" : dice.chance(0.5) ? "hugepage"
+                    : "nohugepage");
             case MPROTECT -> range("mprotect", bad, switch (dice.below(5)) {
                 case 0, 1 -> "rw";
                 case 2, 3 -> "ro";

@@ -1,6 +1,5 @@
 package dev.guestmem.fuzz;
 
-import dev.guestmem.host.Advice;
 import dev.guestmem.host.HostMemory;
 import dev.guestmem.trace.GmemOperand;
 import dev.guestmem.trace.HvaOperand;
@@ -81,13 +80,9 @@ public final class RuleChecker {
         return (offset & (HostMemory.PAGE_SIZE - 1)) != 0 || length == 0;
     }
 
-    /** A range inside the mapping, and advice other than dontneed only where it is refused or empty. */
+    /** A range inside the mapping. */
     private ExclusionRule madvise(TraceOp.Madvise m) {
-        ExclusionRule broken = hostRange(m.name(), m.offset(), m.length());
-        if (broken != null || m.advice() == Advice.DONTNEED || refusedOrEmpty(m.offset(), m.length())) {
-            return broken;
-        }
-        return ExclusionRule.NO_HUGE_PAGE_ADVICE;
+        return hostRange(m.name(), m.offset(), m.length());
     }
 
     private ExclusionRule hostRange(String name, long offset, long length) {

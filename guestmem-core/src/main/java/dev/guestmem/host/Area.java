@@ -8,15 +8,18 @@ package dev.guestmem.host;
  * @param start        first address (page aligned)
  * @param end          first address past the area (page aligned, greater than {@code start})
  * @param protection   current protection, never more permissive than the real page tables
- * @param hugeAdvised  whether {@code MADV_HUGEPAGE} is in effect
+ * @param hugeAdvised  whether {@code MADV_HUGEPAGE} is in effect ({@code VM_HUGEPAGE})
  * @param mmapId       identity of the {@code mmap} call that created the memory; areas of different
  *                     calls are never merged, so {@link HostMemory#mappingAt} can report one mapping
  * @param faultLimit   for a shared file mapping, the first address whose page the file cannot supply
  *                     (past its end, or memory it refuses to host-fault), where the real process would
  *                     take SIGBUS; {@link #ANONYMOUS} for anonymous memory. Absolute, so splitting an
  *                     area keeps it.
+ * @param noHugeAdvised whether {@code MADV_NOHUGEPAGE} is in effect ({@code VM_NOHUGEPAGE}): a third state
+ *                     beside the default and {@code MADV_HUGEPAGE}, so advising it again changes nothing
  */
-record Area(long start, long end, Protection protection, boolean hugeAdvised, long mmapId, long faultLimit) {
+record Area(long start, long end, Protection protection, boolean hugeAdvised, long mmapId, long faultLimit,
+        boolean noHugeAdvised) {
     /** {@link #faultLimit()} of anonymous memory: every page exists (all ones, above every address). */
     static final long ANONYMOUS = -1L;
 
@@ -30,6 +33,11 @@ record Area(long start, long end, Protection protection, boolean hugeAdvised, lo
     /** An area of anonymous memory. */
     Area(long start, long end, Protection protection, boolean hugeAdvised, long mmapId) {
         this(start, end, protection, hugeAdvised, mmapId, ANONYMOUS);
+    }
+
+    /** An area without {@code MADV_NOHUGEPAGE}. */
+    Area(long start, long end, Protection protection, boolean hugeAdvised, long mmapId, long faultLimit) {
+        this(start, end, protection, hugeAdvised, mmapId, faultLimit, false);
     }
 
     boolean covers(long hva) {
@@ -47,22 +55,29 @@ record Area(long start, long end, Protection protection, boolean hugeAdvised, lo
     }
 
     Area withRange(long newStart, long newEnd) {
-        return new Area(newStart, newEnd, protection, hugeAdvised, mmapId, faultLimit);
+        return new Area(newStart, newEnd, protection, hugeAdvised, mmapId, faultLimit, noHugeAdvised);
     }
 
     Area withProtection(Protection newProtection) {
         return newProtection == protection ? this
-                : new Area(start, end, newProtection, hugeAdvised, mmapId, faultLimit);
+                : new Area(start, end, newProtection, hugeAdvised, mmapId, faultLimit, noHugeAdvised);
     }
 
-    Area withHugeAdvised(boolean newHugeAdvised) {
-        return newHugeAdvised == hugeAdvised ? this
-                : new Area(start, end, protection, newHugeAdvised, mmapId, faultLimit);
+    /** The area after {@code MADV_HUGEPAGE} ({@code huge}) or {@code MADV_NOHUGEPAGE}. */
+    Area withHugeAdvised(boolean huge) {
+        return huge == hugeAdvised && huge != noHugeAdvised ? this
+                : new Area(start, end, protection, huge, mmapId, faultLimit, !huge);
+    }
+
+    /** Whether {@code MADV_HUGEPAGE} ({@code huge}) or {@code MADV_NOHUGEPAGE} would change this area's flags. */
+    boolean changedByHugeAdvice(boolean huge) {
+        return huge ? !hugeAdvised : !noHugeAdvised;
     }
 
     /** Whether {@code next} directly follows this area and could form one area with it. */
     boolean mergeableWith(Area next) {
         return end == next.start && mmapId == next.mmapId && protection == next.protection
-                && hugeAdvised == next.hugeAdvised && faultLimit == next.faultLimit;
+                && hugeAdvised == next.hugeAdvised && faultLimit == next.faultLimit
+                && noHugeAdvised == next.noHugeAdvised;
     }
 }

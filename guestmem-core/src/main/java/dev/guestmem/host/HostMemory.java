@@ -460,7 +460,7 @@ public final class HostMemory implements AutoCloseable {
 
     private int adviseHuge(long start, long end, Advice advice) {
         boolean huge = advice == Advice.HUGEPAGE;
-        for (long[] run : areas.runs(start, end, area -> area.hugeAdvised() != huge)) {
+        for (long[] run : areas.runs(start, end, area -> area.changedByHugeAdvice(huge))) {
             splitVmas(run[0], run[1]); // as madvise_update_vma does; parts that keep their advice stay whole
         }
         int rc = LibC.madvise(start, end - start, advice.value());

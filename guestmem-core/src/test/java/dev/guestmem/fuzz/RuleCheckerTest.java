@@ -61,11 +61,9 @@ class RuleCheckerTest {
     }
 
     @Test
-    void madviseOnlyDiscards() {
-        breaks(ExclusionRule.NO_HUGE_PAGE_ADVICE, "mmap a 0x2000\nmadvise a 0 0x2000 hugepage\n");
-        breaks(ExclusionRule.NO_HUGE_PAGE_ADVICE, "mmap a 0x2000\nmadvise a 0x1000 0x1000 nohugepage\n");
-        // Refused (misaligned) or empty advice changes nothing on either side.
-        keeps("mmap a 0x2000\nmadvise a 0 0x2000 dontneed\nmadvise a 0x8 0x1000 hugepage\nmadvise a 0 0 hugepage\n");
+    void madviseKeepsToItsMapping() {
+        keeps("mmap a 0x2000\nmadvise a 0 0x2000 hugepage\nmadvise a 0x1000 0x1000 nohugepage\n");
+        breaks(ExclusionRule.HVA_IN_MAPPING, "mmap a 0x2000\nmadvise a 0x1000 0x2000 hugepage\n");
     }
 
     @Test

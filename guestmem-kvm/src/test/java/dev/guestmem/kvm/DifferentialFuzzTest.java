@@ -36,7 +36,10 @@ class DifferentialFuzzTest {
         long randomSeed = property.isBlank() ? ThreadLocalRandom.current().nextLong() : Long.parseLong(property);
         System.out.println("DifferentialFuzzTest: random seed " + randomSeed
                 + " (rerun with -Dguestmem.fuzz.seed=" + randomSeed + ")");
-        List<Long> seeds = LongStream.concat(LongStream.range(0, FIXED_SEEDS), LongStream.of(randomSeed))
+        // A longer campaign: -Dguestmem.fuzz.from=N -Dguestmem.fuzz.count=M replays seeds N..N+M-1 instead.
+        long from = Long.getLong("guestmem.fuzz.from", 0);
+        long count = Long.getLong("guestmem.fuzz.count", FIXED_SEEDS);
+        List<Long> seeds = LongStream.concat(LongStream.range(from, from + count), LongStream.of(randomSeed))
                 .boxed().toList();
 
         FuzzCampaign.Summary summary = new FuzzCampaign(Backend.engine(), new Backend("kvm", new KvmVmFactory()))
