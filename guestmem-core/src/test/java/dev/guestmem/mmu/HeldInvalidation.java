@@ -3,7 +3,6 @@ package dev.guestmem.mmu;
 import dev.guestmem.host.InvalidationCause;
 import dev.guestmem.host.InvalidationListener;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A host invalidation listener that holds the first invalidation reaching it between start and end until
@@ -11,15 +10,13 @@ import java.util.concurrent.TimeUnit;
  * {@code invalidate_range_start} has returned and before its end runs.
  */
 final class HeldInvalidation implements InvalidationListener {
-    private static final long TIMEOUT_SECONDS = 20;
-
     private final CountDownLatch inside = new CountDownLatch(1);
     private final CountDownLatch leave = new CountDownLatch(1);
 
     @Override
     public void invalidateRangeStart(long start, long end, InvalidationCause cause) {
         inside.countDown();
-        await(leave);
+        Latches.await(leave);
     }
 
     @Override
@@ -28,7 +25,7 @@ final class HeldInvalidation implements InvalidationListener {
 
     /** Waits until an invalidation is held here. */
     void awaitInside() {
-        await(inside);
+        Latches.await(inside);
     }
 
     /** Lets the held invalidation (and every later one) go on. */
@@ -36,14 +33,4 @@ final class HeldInvalidation implements InvalidationListener {
         leave.countDown();
     }
 
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -31,15 +30,6 @@ class HugePageSplitRaceTest {
     private static final long GPA = 0xC0000000L;
     private static final long MB2 = 0x200000;
     private static final Duration JOIN = Duration.ofSeconds(20);
-
-    private static void await(CountDownLatch latch) {
-        try {
-            assertTrue(latch.await(JOIN.toMillis(), TimeUnit.MILLISECONDS), "timed out");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Test
     void aFaultMappingTheFrameRetriesWhileAnotherPageOfItIsProtected() throws Exception {
@@ -60,7 +50,7 @@ class HugePageSplitRaceTest {
             List<Thread> faulting = new ArrayList<>();
             CountDownLatch armed = new CountDownLatch(1);
             Thread vcpu = Thread.ofPlatform().unstarted(() -> {
-                await(armed);
+                Latches.await(armed);
                 store.set(cpu.write64(GPA, 1));
             });
             faulting.add(vcpu);

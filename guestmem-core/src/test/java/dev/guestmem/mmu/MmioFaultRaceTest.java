@@ -14,7 +14,6 @@ import dev.guestmem.vm.VmType;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -30,15 +29,6 @@ class MmioFaultRaceTest {
     private static final long SIZE = 0x4000;
     private static final Duration JOIN = Duration.ofSeconds(20);
 
-    private static void await(CountDownLatch latch) {
-        try {
-            assertTrue(latch.await(JOIN.toMillis(), TimeUnit.MILLISECONDS), "timed out");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
      * vCPU 0 faults on {@code GPA} while slot 1 is deleted and stops before the MMU lock; slot 1 is created
      * again (published, its grace period waiting for vCPU 0) and {@code inNewSet} runs in the new set; then
@@ -50,7 +40,7 @@ class MmioFaultRaceTest {
         AtomicReference<Access> result = new AtomicReference<>();
         CountDownLatch armed = new CountDownLatch(1);
         Thread vcpu = Thread.ofPlatform().unstarted(() -> {
-            await(armed);
+            Latches.await(armed);
             result.set(write ? vm.vcpu(0).write64(GPA, 9) : vm.vcpu(0).read64(GPA));
         });
         Checkpoints.Gate beforeLock = points.arm("fault.beforeLock", vcpu);
@@ -113,7 +103,7 @@ class MmioFaultRaceTest {
                         g.read64(GPA + 0x1000);
                     }
                 });
-                await(mapped);
+                Latches.await(mapped);
             });
             assertTrue(started.get());
             assertEquals(new Access.Mmio(GPA, true), store, "the fault decided there was no slot: an MMIO exit");
