@@ -373,10 +373,14 @@ public final class HostMemory implements AutoCloseable {
         }
         addressSpaceLock.lock();
         try {
+            Area area = areas.find(hva);
+            if (advice == Advice.DONTNEED && area != null && Long.compareUnsigned(end, area.end()) <= 0) {
+                return discard(hva, end, area); // the common case, one area: no run list, one registry lookup
+            }
             List<long[]> runs = areas.coveredRuns(hva, end);
             for (long[] run : runs) {
                 int rc = switch (advice) {
-                    case DONTNEED -> discard(run[0], run[1]);
+                    case DONTNEED -> discard(run[0], run[1], null);
                     case COLLAPSE -> collapse(run[0], run[1]);
                     case HUGEPAGE, NOHUGEPAGE -> adviseHuge(run[0], run[1], advice);
                 };
@@ -391,12 +395,16 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
-    private int discard(long start, long end) {
+    /** Discards the mapped run {@code [start, end)}; {@code only} is the one area covering it, if known. */
+    private int discard(long start, long end, Area only) {
         notifier.start(start, end, InvalidationCause.DISCARD);
         try {
-            splitHugePagesAtEnds(start, end);
+            if (only == null || only.hugeAdvised()) {
+                splitHugePagesAtEnds(start, end);
+            }
             // No grace period: the pages stay mapped, so a racing accessor reads old data or zeros.
-            boolean populated = untrackedWriters || written.anyMarked(start, end) || areas.anyFileBacked(start, end);
+            boolean populated = untrackedWriters || written.anyMarked(start, end)
+                    || (only != null ? only.isFileBacked() : areas.anyFileBacked(start, end));
             written.clear(start, end);
             splitHugePages.forgetWhole(start, end);
             // Anonymous pages nobody wrote since their last discard hold zeros already (absent, or the
