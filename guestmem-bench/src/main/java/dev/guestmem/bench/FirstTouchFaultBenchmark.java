@@ -1,11 +1,7 @@
 package dev.guestmem.bench;
 
 import dev.guestmem.host.Advice;
-import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Access;
-import dev.guestmem.vm.EngineVm;
-import dev.guestmem.vm.Vcpu;
-import dev.guestmem.vm.VmType;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -17,7 +13,6 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -33,23 +28,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 5, time = 100, timeUnit = TimeUnit.MILLISECONDS)
 @Measurement(iterations = 10, time = 100, timeUnit = TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
-public class FirstTouchFaultBenchmark {
-    private static final long GPA = 0x1_0000_0000L;
+public class FirstTouchFaultBenchmark extends OneSlotVm {
     private static final long SIZE = 4L << 30;
 
-    private EngineVm vm;
-    private Vcpu vcpu;
-    private long hva;
-    private long next;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        vm = EngineVm.create(VmType.DEFAULT, MemslotImpl.TREE);
-        hva = vm.host().mmap(SIZE);
-        if (vm.setUserMemoryRegion(1, 0, GPA, SIZE, hva) != 0) {
-            throw new IllegalStateException("region");
-        }
-        vcpu = vm.vcpu(0);
+    @Override
+    long size() {
+        return SIZE;
     }
 
     @Setup(Level.Iteration)
@@ -60,16 +44,9 @@ public class FirstTouchFaultBenchmark {
         next = 0;
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        vm.close();
-    }
-
     @Benchmark
     public Access firstTouchStore() {
-        long off = next;
-        next = (off + 4096) & (SIZE - 1);
-        return vcpu.write64(GPA + off, off);
+        return storeToNextPage();
     }
 
     /**
@@ -78,8 +55,7 @@ public class FirstTouchFaultBenchmark {
      */
     @Benchmark
     public long hostFirstTouchBaseline() {
-        long off = next;
-        next = (off + 4096) & (SIZE - 1);
+        long off = nextOffset();
         vm.host().write64(hva + off, off);
         return off;
     }
