@@ -435,10 +435,21 @@ public final class HostMemory implements AutoCloseable {
 
     private void splitHugePage(long frame) {
         if (mayMapHuge(frame, frame + SplitHugePages.FRAME_SIZE)) {
-            notifier.start(frame, frame + SplitHugePages.FRAME_SIZE, InvalidationCause.HUGE_PAGE_SPLIT);
-            splitHugePages.split(frame);
-            notifier.end(frame, frame + SplitHugePages.FRAME_SIZE, InvalidationCause.HUGE_PAGE_SPLIT);
+            announceHugePageSplit(frame);
         }
+    }
+
+    /**
+     * {@code __split_huge_pmd} of the 2 MiB frame at {@code frame}: the whole frame is announced, and a huge
+     * page there is split for good (see {@link SplitHugePages}).
+     */
+    private void announceHugePageSplit(long frame) {
+        long end = frame + SplitHugePages.FRAME_SIZE;
+        notifier.start(frame, end, InvalidationCause.HUGE_PAGE_SPLIT);
+        if (mayMapHuge(frame, end)) {
+            splitHugePages.split(frame);
+        }
+        notifier.end(frame, end, InvalidationCause.HUGE_PAGE_SPLIT);
     }
 
     /**
@@ -644,19 +655,12 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
-    /**
-     * Invalidates the 2 MiB frame around {@code at} if it is not a frame boundary and the VMA covers the
-     * frame; a huge page there is split for good (see {@link SplitHugePages}).
-     */
+    /** Splits the frame around {@code at} if {@code at} is not a frame boundary and the VMA covers the frame. */
     private void splitFrame(long at, long vmaStart, long vmaEnd) {
         long size = SplitHugePages.FRAME_SIZE;
         long frame = at & -size;
         if (frame != at && frame >= vmaStart && frame + size <= vmaEnd) {
-            notifier.start(frame, frame + size, InvalidationCause.HUGE_PAGE_SPLIT);
-            if (mayMapHuge(frame, frame + size)) {
-                splitHugePages.split(frame);
-            }
-            notifier.end(frame, frame + size, InvalidationCause.HUGE_PAGE_SPLIT);
+            announceHugePageSplit(frame);
         }
     }
 

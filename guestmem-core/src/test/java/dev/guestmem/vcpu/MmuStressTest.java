@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.guestmem.host.Advice;
 import dev.guestmem.host.HostMemory;
+import dev.guestmem.host.HvaRange;
 import dev.guestmem.host.InvalidationCause;
 import dev.guestmem.host.InvalidationListener;
 import dev.guestmem.memslot.MemslotImpl;
@@ -47,6 +48,8 @@ class MmuStressTest {
     private static final int VCPUS = 3;
     private static final int ACCESSES = 60_000;
     private static final Duration JOIN = Duration.ofSeconds(60);
+    /** No invalidation in flight: a range that contains nothing. */
+    private static final HvaRange NO_RANGE = new HvaRange(0, 0);
 
     /** What a store at {@code gpa} writes: which slot and page it is, and a counter. */
     private static long tag(long gpa) {
@@ -59,25 +62,16 @@ class MmuStressTest {
         return value == 0 || (value & 0xFFFFFFFFFF000000L) == tag(gpa);
     }
 
-    /** A host range {@code [start, end)}. */
-    private record HvaRange(long start, long end) {
-        static final HvaRange NONE = new HvaRange(0, 0);
-
-        boolean contains(long hva) {
-            return hva >= start && hva < end;
-        }
-    }
-
     /** I6 and I10, observed from the host side of the invalidations. */
     private static final class HostSideChecks {
         final List<String> violations = new ArrayList<>();
         /** Per host page, the MMU sequence number just before the last invalidation covering it ended. */
         final ConcurrentHashMap<Long, Long> lastEnd = new ConcurrentHashMap<>();
         /**
-         * The host range whose invalidation is between the MMU's start and end, or {@link HvaRange#NONE}. One
+         * The host range whose invalidation is between the MMU's start and end, or {@link #NO_RANGE}. One
          * reference, so an install never pairs the start of one invalidation with the end of the next.
          */
-        volatile HvaRange inflight = HvaRange.NONE;
+        volatile HvaRange inflight = NO_RANGE;
         /** The sequence number seen just before the MMU's end of the invalidation in flight. */
         volatile long seqBeforeEnd;
         TdpMmu mmu;
@@ -99,7 +93,7 @@ class MmuStressTest {
                 @Override
                 public void invalidateRangeEnd(long start, long end, InvalidationCause cause) {
                     seqBeforeEnd = mmu.window().seq();
-                    inflight = HvaRange.NONE;
+                    inflight = NO_RANGE;
                 }
             };
         }
