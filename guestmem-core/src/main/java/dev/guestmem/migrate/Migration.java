@@ -13,12 +13,15 @@ import java.util.List;
  *
  * <p>Correctness rests on the dirty log's guarantee (INV-B): a page is copied after the collection that
  * reported it returned, and any store after that collection is reported by a later one — the last of which
- * runs with the vCPUs paused. Pages the VMM changes behind the guest's back (host discards) are resent by
+ * runs with the vCPUs paused. Each pre-copy round ends only once the guest has stored after its copy, so
+ * every round races real guest stores however the host schedules the vCPU threads. Pages the VMM changes behind the guest's back (host discards) are resent by
  * the VMM itself, since host-side changes are never logged.
  */
 public final class Migration {
     private static final double PLATEAU = 0.95;
     private static final int PLATEAU_ROUNDS = 5;
+    /** How long a pre-copy round waits for a guest store after its copy (see {@code awaitGuest}). */
+    private static final long GUEST_WAIT_NANOS = 1_000_000_000L;
 
     private final MigrationOptions options;
     private final MigrationListener listener;
@@ -132,10 +135,11 @@ public final class Migration {
             long sendStart = System.nanoTime();
             PageSender.Sent sent = sender.send(pages, number, stopAndCopy, n -> {
                 listener.progress(n);
-                if (!stopAndCopy && source.takeRingFull()) {
-                    collector.collect(early); // unblock the vCPU; the pages are due next round
+                if (!stopAndCopy) {
+                    harvestFullRings();
                 }
             });
+            long storesAfterCopy = source.guestStores();
             long now = System.nanoTime();
             sendNanos += now - sendStart;
             sentBytes += sent.bytes();
@@ -143,6 +147,32 @@ public final class Migration {
                     Duration.ofNanos(now - startNanos));
             rounds.add(stats);
             listener.roundFinished(stats);
+            if (!stopAndCopy) {
+                awaitGuest(number, storesAfterCopy);
+            }
+        }
+
+        /**
+         * Holds the next collection until the guest has stored since round {@code number}'s copy ended (at
+         * most {@link #GUEST_WAIT_NANOS}; an idle guest is not waited for). A vCPU normally stores within
+         * microseconds, but on an overloaded host both vCPU threads can go unscheduled for a whole short
+         * round, and then the migration would verify nothing but a copy: this way every pre-copy round
+         * races real guest stores, and some page sent in it is dirtied again, which is what the dirty log
+         * must catch. Full rings are harvested meanwhile, as during a copy.
+         */
+        private void awaitGuest(int number, long storesAfterCopy) {
+            if (options.writeRate() == 0) {
+                return;
+            }
+            if (!source.awaitStoresSince(storesAfterCopy, GUEST_WAIT_NANOS, this::harvestFullRings)) {
+                note("the guest made no store in the second after round " + number);
+            }
+        }
+
+        private void harvestFullRings() {
+            if (source.takeRingFull()) {
+                collector.collect(early); // unblock the vCPU; the pages are due next round
+            }
         }
 
         /** A collection, plus whatever full rings handed over since the last one. */

@@ -22,6 +22,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The VM being migrated: an engine VM with its own host memory, its memslots filled with a per-page
@@ -76,16 +77,33 @@ final class SourceMachine implements AutoCloseable {
      * (thread start-up can take a while on a busy machine). Idle vCPUs store nothing: no wait.
      */
     private void awaitRunning() {
-        if (options.writeRate() == 0) {
-            return;
+        if (options.writeRate() > 0
+                && !awaitUntil(() -> workloads.stream().allMatch(w -> w.stores() > 0), START_TIMEOUT_NANOS, () -> { })) {
+            throw new IllegalStateException("the vCPUs made no store within 30 s of starting");
         }
-        long deadline = System.nanoTime() + START_TIMEOUT_NANOS;
-        while (workloads.stream().anyMatch(w -> w.stores() == 0) && failure.get() == null) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("the vCPUs made no store within 30 s of starting");
+    }
+
+    /**
+     * Waits until the guest has made more than {@code mark} stores in all (a {@link #guestStores} reading),
+     * a vCPU has failed, or {@code timeoutNanos} have passed; runs {@code meanwhile} between looks (the
+     * migration harvests full dirty rings there, which a storing vCPU may be waiting for).
+     *
+     * @return whether the guest stored
+     */
+    boolean awaitStoresSince(long mark, long timeoutNanos, Runnable meanwhile) {
+        return awaitUntil(() -> guestStores() > mark, timeoutNanos, meanwhile);
+    }
+
+    private boolean awaitUntil(BooleanSupplier done, long timeoutNanos, Runnable meanwhile) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (!done.getAsBoolean()) {
+            if (failure.get() != null || System.nanoTime() - deadline > 0) {
+                return false;
             }
-            LockSupport.parkNanos(100_000);
+            meanwhile.run();
+            LockSupport.parkNanos(20_000);
         }
+        return true;
     }
 
     /**

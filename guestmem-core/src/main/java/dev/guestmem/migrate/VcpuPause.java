@@ -1,6 +1,7 @@
 package dev.guestmem.migrate;
 
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Stops and restarts a group of vCPU threads at their next safe point, as a VMM pauses a VM: the host
@@ -9,6 +10,8 @@ import java.time.Duration;
  */
 public final class VcpuPause {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** The longest a napping vCPU sleeps before it looks for a pause request again. */
+    private static final long NAP_SLICE_NANOS = 1_000_000;
 
     private final int vcpus;
     private volatile boolean pauseRequested;
@@ -39,6 +42,17 @@ public final class VcpuPause {
         notifyAll();
         while (round == mine && !quit) {
             waitQuietly();
+        }
+    }
+
+    /**
+     * Guest side: sleeps up to {@code nanos} (a paced guest waiting for its next batch), waking within
+     * {@link #NAP_SLICE_NANOS} of a pause request or the end of the run, as a halted vCPU wakes on a kick.
+     */
+    public void nap(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        for (long left = nanos; left > 0 && !pauseRequested && !quit; left = deadline - System.nanoTime()) {
+            LockSupport.parkNanos(Math.min(left, NAP_SLICE_NANOS));
         }
     }
 

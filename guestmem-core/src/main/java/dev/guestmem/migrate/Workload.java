@@ -76,7 +76,7 @@ final class Workload implements GuestCode {
             long due = start + done * 1_000_000_000L / rate;
             long ahead = due - System.nanoTime();
             if (ahead > 0) {
-                g.idle(() -> LockSupport.parkNanos(ahead));
+                g.idle(() -> pause.nap(ahead));
             }
         }
     }

@@ -70,6 +70,21 @@ class MigrationTest {
         assertEquals(List.of(dropped.get()), report.verification().mismatches());
     }
 
+    /**
+     * A guest that stores in bursts of 64 every 640 ms is asleep during a whole 32 MiB migration unless the
+     * migration waits for it: each pre-copy round must see a store after its copy, as a guest whose threads
+     * the host did not schedule must (the reason for the wait).
+     */
+    @ParameterizedTest
+    @EnumSource(LogMode.class)
+    void everyPreCopyRoundRacesAGuestStore(LogMode mode) {
+        MigrationReport report = new Migration(small(mode).withWriteRate(100), MigrationListener.NONE).run();
+        assertTrue(report.verification().ok(), () -> report.verification().toString());
+        assertTrue(report.guestStores() > 0, "the migration did not wait for the guest");
+        assertTrue(report.events().stream().noneMatch(e -> e.startsWith("the guest made no store")),
+                report.events()::toString);
+    }
+
     @ParameterizedTest
     @EnumSource(LogMode.class)
     void anIdleGuestMigratesToo(LogMode mode) {
