@@ -23,8 +23,6 @@ final class FuzzState {
     private record Binding(int id, long size) {
     }
 
-    private static final int NO_BINDING = -1;
-
     private final Map<String, Binding> mappings = new TreeMap<>();
     private final Set<Integer> unmapped = new HashSet<>();
     private int bindings;
@@ -83,10 +81,7 @@ final class FuzzState {
 
     /** Records a layout asked for that the argument checks accept; size 0 is a deletion. */
     void asked(SlotPlan plan) {
-        ExpectedSlots.HvaKey hva = switch (plan.hva()) {
-            case HvaOperand.Named n -> new ExpectedSlots.HvaKey(binding(n.name()).id(), n.offset());
-            case HvaOperand.Address a -> new ExpectedSlots.HvaKey(NO_BINDING, a.value());
-        };
+        HvaKey hva = HvaKey.of(plan.hva(), name -> binding(name).id());
         slots.apply(plan, hva);
         if (plan.size() != 0) {
             history.add(plan);
