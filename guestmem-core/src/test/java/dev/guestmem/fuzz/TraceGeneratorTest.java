@@ -165,5 +165,8 @@ class TraceGeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> FuzzOptions.replayable(1, 1.5));
         assertThrows(IllegalArgumentException.class, () -> FuzzOptions.replayable(1, Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> new FuzzOptions(1, 0, Set.of(OpKind.ATTRS)));
+        // A load the rules forbid is written as a store, so loads come with stores.
+        assertThrows(IllegalArgumentException.class, () -> new FuzzOptions(1, 0, Set.of(OpKind.GUEST_READ)));
+        assertEquals(Set.of(OpKind.GUEST_WRITE), new FuzzOptions(1, 0, Set.of(OpKind.GUEST_WRITE)).kinds());
     }
 }
