@@ -10,8 +10,10 @@ import java.util.Set;
  * Guest accesses ({@code w}, {@code r}): mostly into layouts the generator asked for (whether or not the
  * kernel accepted them, or they were moved or deleted since), some just beside one, some anywhere near
  * an anchor, also through slots over unmapped memory. Always 8-byte aligned (the parser's rule), below
- * 4 GiB (ACCESSES_BELOW_4GIB) and outside the reserved window (RESERVED_GPAS). There are no "bad"
- * accesses: where one lands decides its result.
+ * 4 GiB (ACCESSES_BELOW_4GIB) and outside the reserved window (RESERVED_GPAS). A load that rule
+ * SHADOW_MMU_PREFETCH forbids is written as a store to the same word: the store maps the page alike on
+ * both sides, after which loads of it are allowed again. There are no "bad" accesses: where one lands
+ * decides its result.
  */
 final class AccessOpWriter implements OpWriter {
     private final FuzzState state;
@@ -37,7 +39,9 @@ final class AccessOpWriter implements OpWriter {
     @Override
     public String write(OpKind kind, boolean bad) {
         long gpa = target();
-        return kind == OpKind.GUEST_WRITE
+        boolean store = kind == OpKind.GUEST_WRITE || !state.mayRead(gpa);
+        state.accessed(gpa);
+        return store
                 ? "w " + Lines.hex(gpa) + " " + Lines.hex(Values.any(dice))
                 : "r " + Lines.hex(gpa);
     }

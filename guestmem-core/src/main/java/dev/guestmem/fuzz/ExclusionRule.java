@@ -3,8 +3,9 @@ package dev.guestmem.fuzz;
 /**
  * The rules a generated trace keeps so that the engine and the kernel of these machines must print the
  * same lines: each excludes something whose outcome depends on the reference runner or on the process
- * the replay runs in, not on KVM's semantics. {@link TraceGenerator} keeps them by construction and
- * {@link RuleChecker} finds a trace's first violation.
+ * the replay runs in rather than on KVM's semantics, or where these machines' KVM differs from the
+ * upstream KVM the engine models for a documented reason. {@link TraceGenerator} keeps them by
+ * construction and {@link RuleChecker} finds a trace's first violation.
  */
 public enum ExclusionRule {
     /** trace-format.md, "Reserved for the reference runner": slot 32763 holds the runner's guest code. */
@@ -43,7 +44,22 @@ public enum ExclusionRule {
      */
     RAW_FDS_NEVER_OPEN("raw guest_memfd fds only -1 or >= 2^20",
             "spec §5.4: the kernel looks the fd up in the JVM's file table, the engine in its own; fds >= 2^20"
-                    + " (the default fs.nr_open) are never open");
+                    + " (the default fs.nr_open) are never open"),
+    /**
+     * kvm-backend.md, "Facts about these machines' KVM": the reference kernel runs guests on the shadow MMU,
+     * whose faults prefetch the neighbours of the faulting page in its aligned group of 8; the TDP MMU the
+     * engine models (mmu.md §2.2) prefetches nothing. {@link PrefetchedPages} says exactly what the rule
+     * excludes and why that is enough.
+     */
+    SHADOW_MMU_PREFETCH("no guest read, in a dirty-logging slot, of a page whose aligned 8-page group (gfn & ~7)"
+            + " a guest access touched while the slot, in its place, did not log, and that the guest has not accessed"
+            + " since",
+            "kvm-backend.md 'Facts about these machines' KVM': kvm_pvm runs guests with shadow paging (tdp_mmu=N),"
+                    + " whose faults prefetch the SPTEs of present, writable host pages of the faulting page's aligned"
+                    + " 8-page group in slots that do not log (direct_pte_prefetch); enabling dirty logging"
+                    + " write-protects them but keeps them (mmu.md §3.5), so a later guest read does not fault and"
+                    + " logs nothing, where the TDP MMU of mmu.md §2.2 prefetches nothing and its read fault logs the"
+                    + " host-writable page (docs/differential-testing.md, seed 223550)");
 
     private final String summary;
     private final String reason;

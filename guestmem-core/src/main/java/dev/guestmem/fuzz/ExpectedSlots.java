@@ -15,10 +15,6 @@ import java.util.TreeMap;
  * a rebinding of its name is a different request).
  */
 final class ExpectedSlots {
-    /** Identifies a hva: the mapping binding (-1 for a raw address) and the offset or address. */
-    record HvaKey(int binding, long offset) {
-    }
-
     private record Slot(SlotPlan plan, HvaKey hva) {
     }
 

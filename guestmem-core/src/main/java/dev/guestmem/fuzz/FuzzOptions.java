@@ -13,7 +13,8 @@ import java.util.Set;
  *
  * @param ops number of operations (lines other than the header comment)
  * @param badRatio probability, in {@code [0, 1]}, that an operation is written to be refused
- * @param kinds the operations the generator may write; a subset of {@link #GENERATED}
+ * @param kinds the operations the generator may write; a subset of {@link #GENERATED}, with guest stores
+ *     wherever there are guest loads (a load that rule SHADOW_MMU_PREFETCH forbids is written as a store)
  */
 public record FuzzOptions(int ops, double badRatio, Set<OpKind> kinds) {
     /**
@@ -38,6 +39,9 @@ public record FuzzOptions(int ops, double badRatio, Set<OpKind> kinds) {
             EnumSet<OpKind> unknown = EnumSet.copyOf(kinds);
             unknown.removeAll(GENERATED);
             throw new IllegalArgumentException("the generator cannot write " + unknown);
+        }
+        if (kinds.contains(OpKind.GUEST_READ) && !kinds.contains(OpKind.GUEST_WRITE)) {
+            throw new IllegalArgumentException("guest loads need guest stores: a load the rules forbid becomes one");
         }
         kinds = kinds.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(kinds));
     }

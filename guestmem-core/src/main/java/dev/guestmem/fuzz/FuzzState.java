@@ -13,7 +13,8 @@ import java.util.TreeMap;
 /**
  * What the generator has written so far, as far as later lines depend on it: which mapping names are
  * bound and to which mapping (a line naming an unbound name would be a usage error), which slot layouts
- * it asked for, and which mappings are unmapped (a {@code munmap} picks one that is still mapped).
+ * it asked for, which mappings are unmapped (a {@code munmap} picks one that is still mapped), and which
+ * pages a guest load may not touch (rule SHADOW_MMU_PREFETCH).
  */
 final class FuzzState {
     /** A small pool, so that names get rebound and aliases happen. */
@@ -23,14 +24,13 @@ final class FuzzState {
     private record Binding(int id, long size) {
     }
 
-    private static final int NO_BINDING = -1;
-
     private final Map<String, Binding> mappings = new TreeMap<>();
     private final Set<Integer> unmapped = new HashSet<>();
     private int bindings;
     private final ExpectedSlots slots = new ExpectedSlots();
     /** Every non-empty good layout asked for, accepted or not, deleted since or not: targets for accesses. */
     private final List<SlotPlan> history = new ArrayList<>();
+    private final PrefetchedPages prefetched = new PrefetchedPages();
 
     /** {@code name} now names a new mapping of {@code size} bytes. */
     void bind(String name, long size) {
@@ -83,14 +83,23 @@ final class FuzzState {
 
     /** Records a layout asked for that the argument checks accept; size 0 is a deletion. */
     void asked(SlotPlan plan) {
-        ExpectedSlots.HvaKey hva = switch (plan.hva()) {
-            case HvaOperand.Named n -> new ExpectedSlots.HvaKey(binding(n.name()).id(), n.offset());
-            case HvaOperand.Address a -> new ExpectedSlots.HvaKey(NO_BINDING, a.value());
-        };
+        HvaKey hva = HvaKey.of(plan.hva(), name -> binding(name).id());
         slots.apply(plan, hva);
+        // Generated guest_memfd requests pass raw fds only, which never bind.
+        prefetched.request(new SlotRequest(plan.slot(), plan.flags(), plan.gpa(), plan.size(), hva, false));
         if (plan.size() != 0) {
             history.add(plan);
         }
+    }
+
+    /** Whether a guest load at {@code gpa} keeps rule SHADOW_MMU_PREFETCH now. */
+    boolean mayRead(long gpa) {
+        return prefetched.mayRead(gpa);
+    }
+
+    /** Records a guest access at {@code gpa}: a store, or a load {@link #mayRead} allows. */
+    void accessed(long gpa) {
+        prefetched.accessed(gpa);
     }
 
     /** The slots the generator expects to exist. */

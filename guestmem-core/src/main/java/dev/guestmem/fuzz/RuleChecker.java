@@ -13,8 +13,9 @@ import java.util.Optional;
 /**
  * Finds the first operation of a trace that breaks an {@link ExclusionRule}. It follows the trace's
  * host mappings as the replayer binds them (a NAME is bound by an {@code mmap} that succeeds and unbound
- * by one that fails) to know how large the mapping behind each NAME is. Independent of the generator,
- * whose traces it checks, and usable on any trace.
+ * by one that fails) to know how large the mapping behind each NAME is, and its region requests and guest
+ * accesses ({@link PrefetchedPages}) to know which pages the reference kernel may have prefetched.
+ * Independent of the generator, whose traces it checks, and usable on any trace.
  */
 public final class RuleChecker {
     /** Raw hvas in this page are never mapped: mmap_min_addr is at least one page. */
@@ -22,8 +23,14 @@ public final class RuleChecker {
     /** fs.nr_open's default (and usual) maximum: no fd reaches it. */
     static final long NEVER_OPEN_FD = 1L << 20;
 
-    /** NAME → the size in whole pages of the mapping it is bound to. */
-    private final Map<String, Long> mappings = new HashMap<>();
+    /** A mapping a NAME is bound to: bindings are numbered in order; size in bytes, whole pages. */
+    private record Mapping(int binding, long size) {
+    }
+
+    /** NAME → the mapping it is bound to. */
+    private final Map<String, Mapping> mappings = new HashMap<>();
+    private int bindings;
+    private final PrefetchedPages prefetched = new PrefetchedPages();
 
     private RuleChecker() {
     }
@@ -50,13 +57,15 @@ public final class RuleChecker {
             case TraceOp.Mprotect m -> hostRange(m.name(), m.offset(), m.length());
             case TraceOp.HostWrite w -> hostAccess(w.hva());
             case TraceOp.HostRead r -> hostAccess(r.hva());
-            case TraceOp.Region r -> region(true, r.slot(), r.flags(), r.guestPhysAddr(), r.memorySize(), r.hva());
+            case TraceOp.Region r -> region(true, r.slot(), r.flags(), r.guestPhysAddr(), r.memorySize(), r.hva(),
+                    false);
             case TraceOp.Region2 r -> {
-                ExclusionRule broken = region(false, r.slot(), r.flags(), r.guestPhysAddr(), r.memorySize(), r.hva());
+                ExclusionRule broken = region(false, r.slot(), r.flags(), r.guestPhysAddr(), r.memorySize(), r.hva(),
+                        r.gmem() instanceof GmemOperand.Named);
                 yield broken != null ? broken : gmemFd(r.gmem());
             }
-            case TraceOp.GuestWrite w -> guestAccess(w.gpa());
-            case TraceOp.GuestRead r -> guestAccess(r.gpa());
+            case TraceOp.GuestWrite w -> guestAccess(w.gpa(), true);
+            case TraceOp.GuestRead r -> guestAccess(r.gpa(), false);
             case TraceOp.EnableCap _, TraceOp.DirtyLog _, TraceOp.ClearLog _, TraceOp.Attrs _, TraceOp.Gmem _,
                     TraceOp.Fstat _, TraceOp.Close _ -> null;
             case TraceOp.Fallocate f -> gmemFd(f.gmem());
@@ -68,7 +77,7 @@ public final class RuleChecker {
         long pages = (size + HostMemory.PAGE_SIZE - 1) & -HostMemory.PAGE_SIZE;
         boolean succeeds = size != 0 && pages != 0 && Long.compareUnsigned(pages, HostMemory.TASK_SIZE) <= 0;
         if (succeeds) {
-            mappings.put(name, pages);
+            mappings.put(name, new Mapping(bindings++, pages));
         } else {
             mappings.remove(name);
         }
@@ -102,11 +111,21 @@ public final class RuleChecker {
         };
     }
 
+    /** Checks a region request and, if the argument checks let it through, follows it. */
+    private ExclusionRule region(boolean v1, int slot, int flags, long gpa, long size, HvaOperand hva,
+            boolean gmemMayBind) {
+        ExclusionRule broken = placement(v1, slot, flags, gpa, size, hva);
+        if (broken == null && !ArgumentChecks.refused(v1, slot, flags, gpa, size, hva)) {
+            prefetched.request(new SlotRequest(slot, flags, gpa, size, HvaKey.of(hva, this::binding), gmemMayBind));
+        }
+        return broken;
+    }
+
     /**
      * The slot id is never used; other rules bind only requests that could create or change a slot: a
      * deletion maps nothing, and a request the argument checks refuse touches nothing.
      */
-    private ExclusionRule region(boolean v1, int slot, int flags, long gpa, long size, HvaOperand hva) {
+    private ExclusionRule placement(boolean v1, int slot, int flags, long gpa, long size, HvaOperand hva) {
         if (ReservedForRunner.isReservedSlot(slot)) {
             return ExclusionRule.RESERVED_SLOT;
         }
@@ -131,8 +150,18 @@ public final class RuleChecker {
         };
     }
 
+    /** A guest access, which may make the shadow MMU prefetch its neighbours. */
+    private ExclusionRule guestAccess(long gpa, boolean store) {
+        ExclusionRule broken = reachable(gpa);
+        if (broken == null && !store && !prefetched.mayRead(gpa)) {
+            broken = ExclusionRule.SHADOW_MMU_PREFETCH;
+        }
+        prefetched.accessed(gpa);
+        return broken;
+    }
+
     /** Where a guest access may go: below 4 GiB, outside the runner's window. */
-    private static ExclusionRule guestAccess(long gpa) {
+    private static ExclusionRule reachable(long gpa) {
         if (Long.compareUnsigned(gpa, ReservedForRunner.ACCESS_LIMIT) >= 0) {
             return ExclusionRule.ACCESSES_BELOW_4GIB;
         }
@@ -147,7 +176,17 @@ public final class RuleChecker {
 
     /** Whether {@code [offset, offset + length)} lies inside the mapping bound to {@code name}. */
     private boolean inMapping(String name, long offset, long length) {
-        Long size = mappings.get(name);
-        return size != null && Long.compareUnsigned(offset, size) <= 0 && Long.compareUnsigned(length, size - offset) <= 0;
+        Mapping mapping = mappings.get(name);
+        return mapping != null && Long.compareUnsigned(offset, mapping.size()) <= 0
+                && Long.compareUnsigned(length, mapping.size() - offset) <= 0;
+    }
+
+    /**
+     * The binding of {@code name}. An unbound name can only reach a deletion, which ignores the hva, or a
+     * request that breaks HVA_IN_MAPPING: any number serves.
+     */
+    private int binding(String name) {
+        Mapping mapping = mappings.get(name);
+        return mapping == null ? HvaKey.RAW : mapping.binding();
     }
 }

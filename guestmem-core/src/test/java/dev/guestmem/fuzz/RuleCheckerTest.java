@@ -88,6 +88,54 @@ class RuleCheckerTest {
                 + "hr 0xff8\nhw 0xffff800000000000 1\n");
     }
 
+    /** Slot 0 at gfns 0x10-0x2f over a host-written page 0, its group touched at page 3 before logging. */
+    private static final String PREFETCHED = "mmap b 0x20000\nhw b 0x1\nregion 0 0 0x10000 0x20000 b\nr 0x13008\n";
+
+    @Test
+    void shadowMmuPrefetchSeed223550() {
+        // Seed 223550 cut down: the read of page 3 prefetched page 0; logging write-protected but kept it.
+        breaks(ExclusionRule.SHADOW_MMU_PREFETCH, PREFETCHED + "region 0 1 0x10000 0x20000 b\nr 0x10fa0\n");
+        // A store to a group-mate counts as much as a load; a load of a gpa in no slot too (an MMIO SPTE).
+        breaks(ExclusionRule.SHADOW_MMU_PREFETCH, "mmap b 0x20000\nregion 0 0 0x10000 0x20000 b\nw 0x17ff8 1\n"
+                + "region 0 1 0x10000 0x20000 b\nr 0x16000\n");
+        breaks(ExclusionRule.SHADOW_MMU_PREFETCH, "mmap b 0x2000\nregion 0 0 0x10000 0x2000 b\nr 0x12000\n"
+                + "region 0 1 0x10000 0x2000 b\nr 0x11000\n");
+    }
+
+    @Test
+    void shadowMmuPrefetchNarrowlyKept() {
+        String logging = PREFETCHED + "region 0 1 0x10000 0x20000 b\n";
+        // The faulting page itself; a page of the next group; a page the guest stored to since.
+        keeps(logging + "r 0x13000\nr 0x18000\nw 0x10000 2\nr 0x10fa0\n");
+        // A slot that logged from its creation on: nothing was prefetched into it.
+        keeps("mmap b 0x20000\nhw b 0x1\nregion 0 1 0x10000 0x20000 b\nr 0x13008\nr 0x10fa0\n");
+        // A read-only slot is never prefetched into; it cannot start logging later without a move either.
+        keeps("mmap b 0x20000\nregion 0 2 0x10000 0x20000 b\nr 0x13008\nregion 0 3 0x10000 0x20000 b\nr 0x10000\n");
+        // A move or a deletion zaps the prefetched SPTEs.
+        keeps(PREFETCHED + "region 0 1 0x40000 0x20000 b\nr 0x40000\nregion 0 1 0x10000 0x20000 b\nr 0x10000\n");
+        keeps(PREFETCHED + "region 0 0 0 0 0\nregion 0 1 0x10000 0x20000 b\nr 0x10000\n");
+        // The toggle is refused (another size), so the slot does not log; a refused creation changes nothing.
+        keeps(PREFETCHED + "region 0 1 0x10000 0x10000 b\nr 0x10000\nregion 1 1 0x10000 0x1000 b\nr 0x10000\n");
+        // Logging switched off again: a load in a slot that does not log maps the page as the prefetch did.
+        keeps(logging + "region 0 0 0x10000 0x20000 b\nr 0x10000\nregion 0 1 0x10000 0x20000 b\nr 0x10000\n");
+    }
+
+    @Test
+    void shadowMmuPrefetchWhereTheCheckerCannotKnow() {
+        // After a rebinding the toggle's hva may be the old address (a reused reservation) or not: it may log.
+        breaks(ExclusionRule.SHADOW_MMU_PREFETCH, PREFETCHED + "munmap b\nmmap b 0x20000\n"
+                + "region 0 1 0x10000 0x20000 b\nr 0x10000\n");
+        // Slot 5 may have moved to 0x90000 (as above) and then lies in the way of the move, which would
+        // have zapped the page; without the doubt the move succeeds.
+        String slot5 = "mmap a 0x1000\nregion 5 0 0x80000 0x1000 a\nmunmap a\nmmap a 0x1000\n";
+        String move = "region 0 1 0x10000 0x20000 b\nregion 0 1 0x88000 0x20000 b\nr 0x10000\n";
+        breaks(ExclusionRule.SHADOW_MMU_PREFETCH, slot5 + "region 5 0 0x90000 0x1000 a\n" + PREFETCHED + move);
+        keeps(slot5 + PREFETCHED + move);
+        // A host invalidation zaps the prefetched SPTE too, but the checker does not follow host memory.
+        breaks(ExclusionRule.SHADOW_MMU_PREFETCH, PREFETCHED + "madvise b 0 0x1000 dontneed\n"
+                + "region 0 1 0x10000 0x20000 b\nr 0x10000\n");
+    }
+
     @Test
     void rawGuestMemfdsNeverOpen() {
         breaks(ExclusionRule.RAW_FDS_NEVER_OPEN, "region2 1 4 0 0x1000 0 3 0\n");

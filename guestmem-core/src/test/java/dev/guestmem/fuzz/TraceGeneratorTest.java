@@ -17,6 +17,7 @@ import dev.guestmem.trace.TraceParser;
 import dev.guestmem.trace.TraceReplayer;
 import dev.guestmem.trace.TraceUsageException;
 import dev.guestmem.trace.VmFactory;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,39 @@ class TraceGeneratorTest {
                 assertTrue(options.kinds().containsAll(kinds), "seed " + seed + " wrote " + kinds);
             }
         }
+    }
+
+    /**
+     * The generator meets rule SHADOW_MMU_PREFETCH and keeps it by storing where it meant to load: in some
+     * traces a store, turned back into a load of the same word, breaks the rule there.
+     */
+    @Test
+    void loadsTheShadowMmuPrefetchRuleForbidsBecomeStores() {
+        int traces = 0;
+        for (long seed = 0; seed < SEEDS / 2; seed++) {
+            List<String> lines = TraceGenerator.lines(seed, FuzzOptions.replayable(120, 0.2));
+            if (aStoreWasALoadTheRuleForbids(seed, lines)) {
+                traces++;
+            }
+        }
+        assertTrue(traces >= 5, "only " + traces + " traces met the rule");
+    }
+
+    private static boolean aStoreWasALoadTheRuleForbids(long seed, List<String> lines) {
+        for (int i = 0; i < lines.size(); i++) {
+            String[] words = lines.get(i).split(" ");
+            if (!words[0].equals("w")) {
+                continue;
+            }
+            List<String> loading = new ArrayList<>(lines);
+            loading.set(i, "r " + words[1]);
+            Optional<RuleViolation> violation = RuleChecker.firstViolation(parse(seed, loading));
+            if (violation.isPresent() && violation.get().rule() == ExclusionRule.SHADOW_MMU_PREFETCH
+                    && violation.get().op().source().line() == i + 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
@@ -165,5 +199,8 @@ class TraceGeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> FuzzOptions.replayable(1, 1.5));
         assertThrows(IllegalArgumentException.class, () -> FuzzOptions.replayable(1, Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> new FuzzOptions(1, 0, Set.of(OpKind.ATTRS)));
+        // A load the rules forbid is written as a store, so loads come with stores.
+        assertThrows(IllegalArgumentException.class, () -> new FuzzOptions(1, 0, Set.of(OpKind.GUEST_READ)));
+        assertEquals(Set.of(OpKind.GUEST_WRITE), new FuzzOptions(1, 0, Set.of(OpKind.GUEST_WRITE)).kinds());
     }
 }
