@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,7 @@ class HostMemoryConcurrencyTest {
     private static final int PAGES = 64;
     private static final int ACCESSORS = 3;
     private static final int MUTATIONS = 600;
+    private static final long MAX_NANOS = 30_000_000_000L;
 
     @Test
     void accessorsSurviveConcurrentUnmapProtectAndDiscard() throws InterruptedException {
@@ -45,7 +47,7 @@ class HostMemoryConcurrencyTest {
                 }));
             }
             try {
-                mutate(host, base);
+                mutate(host, base, () -> successes.get() > 0 && faults.get() > 0);
             } finally {
                 stop.set(true);
                 for (Thread thread : threads) {
@@ -62,10 +64,15 @@ class HostMemoryConcurrencyTest {
         }
     }
 
-    /** Cycles the mapping through every way of taking access away, and back. */
-    private static void mutate(HostMemory host, AtomicLong base) {
+    /**
+     * Cycles the mapping through every way of taking access away, and back: {@link #MUTATIONS} times, and
+     * on until the accessors have seen both outcomes (on a busy machine they may not even have started
+     * within the first {@code MUTATIONS}), for at most {@link #MAX_NANOS}.
+     */
+    private static void mutate(HostMemory host, AtomicLong base, BooleanSupplier bothOutcomesSeen) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        for (int i = 0; i < MUTATIONS; i++) {
+        long deadline = System.nanoTime() + MAX_NANOS;
+        for (int i = 0; i < MUTATIONS || !bothOutcomesSeen.getAsBoolean() && System.nanoTime() - deadline < 0; i++) {
             long hva = base.get();
             long page = random.nextInt(PAGES) * PAGE_SIZE;
             switch (i % 6) {
