@@ -1,17 +1,29 @@
 package dev.guestmem.mmu;
 
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * {@code kvm->mmu_lock}, an rwlock on x86 (mmu.md §6.1): faults and slot-wide dirty-log protection take
  * it for read and change SPTEs only with CAS; notifier zaps, write tracking and masked dirty-log
  * protection take it for write.
+ *
+ * <p>The kernel's rwlock spins, because its holders run for microseconds. A waiter here spins too, for up
+ * to {@link #SPIN_NANOS}, before it queues and parks: a parked thread takes tens of microseconds to wake,
+ * many times the section it waited for, and a fault parked behind a zap would hold its SRCU read section
+ * (and so the next memslot update) that long. Spinning only while no thread is queued keeps a parked
+ * writer from being starved by readers that barge in with {@code tryLock}.
  */
 public final class MmuLock {
+    /** How long a waiter spins before it parks: longer than a zap of a few tables, shorter than a timeslice. */
+    static final long SPIN_NANOS = 20_000;
+    /** Spins between two clock reads. */
+    private static final int CLOCK_EVERY = 64;
+
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
     public void readLock() {
-        lock.readLock().lock();
+        acquire(lock.readLock());
     }
 
     public void readUnlock() {
@@ -19,11 +31,28 @@ public final class MmuLock {
     }
 
     public void writeLock() {
-        lock.writeLock().lock();
+        acquire(lock.writeLock());
     }
 
     public void writeUnlock() {
         lock.writeLock().unlock();
+    }
+
+    private void acquire(Lock which) {
+        if (which.tryLock()) {
+            return;
+        }
+        long start = System.nanoTime();
+        for (int spins = 1; ; spins++) {
+            Thread.onSpinWait();
+            if (!lock.hasQueuedThreads() && which.tryLock()) {
+                return;
+            }
+            if (spins % CLOCK_EVERY == 0 && System.nanoTime() - start > SPIN_NANOS) {
+                break;
+            }
+        }
+        which.lock();
     }
 
     /** {@code rwlock_needbreak}: someone waits for the lock, so a long walk should yield it. */

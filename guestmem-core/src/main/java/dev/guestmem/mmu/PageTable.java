@@ -74,6 +74,21 @@ public final class PageTable {
     }
 
     /**
+     * The first index at or after {@code from} whose entry is MMU-present, or {@link PageLevel#ENTRIES}.
+     * A scan with plain reads, for a write-lock holder: non-present entries only change under the lock,
+     * and the caller takes a present one with an atomic operation, which reads it afresh.
+     */
+    int nextPresent(int from) {
+        assertNotFreed();
+        long[] e = entries;
+        int i = from;
+        while (i < e.length && !Spte.isPresent(e[i])) {
+            i++;
+        }
+        return i;
+    }
+
+    /**
      * {@code try_cmpxchg64}: stores {@code newSpte} if the entry is {@code expected}; returns the witness,
      * so success is {@code witness == expected} and failure hands back the fresh value.
      */

@@ -24,7 +24,8 @@ final class TablePool {
     private volatile PageTable[][] chunks = new PageTable[1][];
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
     private int nextSlot;
-    private final AtomicLong live = new AtomicLong();
+    /** Tables allocated and neither retired nor freed. */
+    private final AtomicLong linked = new AtomicLong();
     private final AtomicLong freed = new AtomicLong();
 
     /** A new empty LIVE table of {@code level} covering the gfns from {@code baseGfn}. */
@@ -45,7 +46,7 @@ final class TablePool {
         }
         PageTable table = new PageTable(level, baseGfn, (long) slot << TAG_BITS | tag);
         chunks[slot >>> CHUNK_BITS][slot & (CHUNK - 1)] = table;
-        live.incrementAndGet();
+        linked.incrementAndGet();
         return table;
     }
 
@@ -58,9 +59,11 @@ final class TablePool {
         if (table.state() == PageTable.State.FREED) {
             throw new IllegalStateException("double free of " + table);
         }
+        if (table.state() == PageTable.State.LIVE) {
+            linked.decrementAndGet(); // never linked in (a lost race to link it): never retired either
+        }
         table.free();
         freeSlots.addLast((int) (table.handle() >>> TAG_BITS));
-        live.decrementAndGet();
         freed.incrementAndGet();
     }
 
@@ -76,9 +79,15 @@ final class TablePool {
         return table;
     }
 
-    /** Tables allocated and not freed. */
+    /** Marks {@code table}, just unlinked from the tree, DETACHED; it no longer counts as live. */
+    void retire(PageTable table) {
+        table.detach();
+        linked.decrementAndGet();
+    }
+
+    /** Tables allocated and not retired (nor freed unlinked). */
     long liveTables() {
-        return live.get();
+        return linked.get();
     }
 
     /** Tables freed so far. */

@@ -112,7 +112,10 @@ public final class TdpMmu {
         return dead;
     }
 
-    /** Page tables allocated and not yet freed. */
+    /**
+     * Page tables linked into the tree: a zapped table stops counting when it is unlinked, as the kernel
+     * unaccounts it then, though it is freed only after a grace period.
+     */
     public long liveTables() {
         return pool.liveTables();
     }
@@ -123,8 +126,8 @@ public final class TdpMmu {
     }
 
     /**
-     * Frees the tables retired so far, after a grace period. Call without the MMU lock and outside any
-     * RCU read section.
+     * Frees the tables retired so far, after a grace period, once enough of them wait ({@link Rcu#BATCH}).
+     * Call without the MMU lock and outside any RCU read section.
      */
     public void reclaim() {
         rcu.reclaim();
@@ -179,13 +182,11 @@ public final class TdpMmu {
      * present entries only. That spares a zap of a mostly empty table 512 atomic exchanges.
      */
     private void handleRemovedTable(PageTable table, boolean shared) {
-        table.detach();
+        pool.retire(table);
         counters.countTableRemoved();
         int childLevel = table.level();
-        for (int i = 0; i < PageLevel.ENTRIES; i++) {
-            if (!shared && !Spte.isPresent(table.get(i))) {
-                continue;
-            }
+        for (int i = shared ? 0 : table.nextPresent(0); i < PageLevel.ENTRIES;
+                i = shared ? i + 1 : table.nextPresent(i + 1)) {
             long old;
             while ((old = table.xchg(i, Spte.FROZEN)) == Spte.FROZEN) {
                 Thread.onSpinWait();
@@ -565,6 +566,7 @@ public final class TdpMmu {
      */
     public void destroy() {
         zapAll(true);
+        rcu.barrier();
     }
 
     /**
