@@ -17,7 +17,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -221,7 +220,8 @@ public final class MmuVcpu implements Vcpu {
      */
     private long translateMiss(long gpa, boolean write, long value) {
         long gfn = gpa >>> PAGE_SHIFT;
-        for (int attempt = 0; ; attempt++) {
+        Backoff retries = null;
+        for (;;) {
             counters.countTlbMiss();
             if (walker.walk(gfn, write) == HardwareWalker.HIT) {
                 return walker.host();
@@ -232,7 +232,10 @@ public final class MmuVcpu implements Vcpu {
             FaultOutcome outcome = faults.handle(slotCache, counters, gpa, write, value, kind, spte);
             switch (outcome) {
                 case RETRY_ACCESS -> {
-                    backOff(attempt);
+                    if (retries == null) {
+                        retries = new Backoff(); // a fault raced an invalidation or another fault: wait a little
+                    }
+                    retries.pause();
                     if (!enterGuest()) {
                         return EXITED;
                     }
@@ -310,15 +313,6 @@ public final class MmuVcpu implements Vcpu {
         return null;
     }
 
-    private static void backOff(int attempt) {
-        if (attempt < 16) {
-            Thread.onSpinWait();
-        } else if (attempt < 256) {
-            Thread.yield();
-        } else {
-            LockSupport.parkNanos(20_000);
-        }
-    }
 
     private static void requireAligned(long gpa) {
         if ((gpa & 7) != 0) {
