@@ -8,7 +8,7 @@ import java.util.Iterator;
  * The gfn index of one memslot set (the kernel's {@code gfn_tree}): a B+-tree keyed by base gfn. Nodes
  * hold up to {@value GfnNode#CAPACITY} keys in a {@code long[]}; leaves hold the slots with their end
  * gfns, linked left to right for range walks; every inner key is the exact smallest base gfn below its
- * child. A lookup among 32 764 slots visits four nodes and reads contiguous key arrays, where a binary
+ * child. A lookup among 32 764 slots visits three nodes and reads contiguous key arrays, where a binary
  * tree chases sixteen pointers: the lower levels of either do not fit in L2, so the number of dependent
  * loads is what a miss costs. Inserts and removals are O(log n), and memory follows the slots in use.
  *

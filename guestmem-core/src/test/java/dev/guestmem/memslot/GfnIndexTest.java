@@ -81,13 +81,13 @@ class GfnIndexTest {
     }
 
     @Test
-    void ascendingSetupFillsLeavesThreeQuartersAndStaysFourLevelsAt32764() {
+    void ascendingSetupFillsLeavesThreeQuartersAndStaysThreeLevelsAt32764() {
         GfnIndex index = new GfnIndex();
         for (int n = 0; n < 32764; n++) {
             index.insert(slot(n, 4));
         }
         index.checkInvariants();
-        assertEquals(3, index.height, "four levels");
+        assertEquals(2, index.height, "three levels");
         int leaves = 0;
         GfnNode<?> node = index.root;
         while (node instanceof Inner inner) {
