@@ -26,9 +26,12 @@ class MmuLockTest {
             read.set(true);
             lock.readUnlock();
         });
-        reader.join(2 * MmuLock.SPIN_NANOS / 1_000_000 + 50); // past the spin: the reader is queued
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!lock.contended() && System.nanoTime() < deadline) {
+            Thread.sleep(1); // the reader spins first, then queues
+        }
+        assertTrue(lock.contended(), "the reader queued behind the writer");
         assertFalse(read.get());
-        assertTrue(lock.contended());
         lock.writeUnlock();
         reader.join(10_000);
         assertTrue(read.get());
