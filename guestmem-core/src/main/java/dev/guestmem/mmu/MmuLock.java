@@ -1,5 +1,6 @@
 package dev.guestmem.mmu;
 
+import dev.guestmem.sync.Backoff;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -9,17 +10,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * protection take it for write.
  *
  * <p>The kernel's rwlock spins, because its holders run for microseconds. A waiter here spins too, for up
- * to {@link #SPIN_NANOS}, before it queues and parks: a parked thread takes tens of microseconds to wake,
+ * to {@link Backoff#SPIN_NANOS}, before it queues and parks: a parked thread takes tens of microseconds to wake,
  * many times the section it waited for, and a fault parked behind a zap would hold its SRCU read section
- * (and so the next memslot update) that long. Spinning only while no thread is queued keeps a parked
- * writer from being starved by readers that barge in with {@code tryLock}.
+ * (and so the next memslot update) that long. Taking the lock only while no thread is queued, first try
+ * included, keeps a parked writer from being starved by readers that barge in with {@code tryLock}.
  */
 public final class MmuLock {
-    /** How long a waiter spins before it parks: longer than a zap of a few tables, shorter than a timeslice. */
-    static final long SPIN_NANOS = 20_000;
-    /** Spins between two clock reads. */
-    private static final int CLOCK_EVERY = 64;
-
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
     public void readLock() {
@@ -39,20 +35,21 @@ public final class MmuLock {
     }
 
     private void acquire(Lock which) {
-        if (which.tryLock()) {
+        if (tryUnqueued(which)) {
             return;
         }
-        long start = System.nanoTime();
-        for (int spins = 1; ; spins++) {
-            Thread.onSpinWait();
-            if (!lock.hasQueuedThreads() && which.tryLock()) {
+        Backoff spin = new Backoff();
+        while (spin.spin()) {
+            if (tryUnqueued(which)) {
                 return;
-            }
-            if (spins % CLOCK_EVERY == 0 && System.nanoTime() - start > SPIN_NANOS) {
-                break;
             }
         }
         which.lock();
+    }
+
+    /** Takes {@code which} now if it is free and nobody queues for the lock (as its own {@code lock} would). */
+    private boolean tryUnqueued(Lock which) {
+        return !lock.hasQueuedThreads() && which.tryLock();
     }
 
     /** {@code rwlock_needbreak}: someone waits for the lock, so a long walk should yield it. */

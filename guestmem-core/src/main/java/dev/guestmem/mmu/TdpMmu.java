@@ -185,8 +185,7 @@ public final class TdpMmu {
         pool.retire(table);
         counters.countTableRemoved();
         int childLevel = table.level();
-        for (int i = shared ? 0 : table.nextPresent(0); i < PageLevel.ENTRIES;
-                i = shared ? i + 1 : table.nextPresent(i + 1)) {
+        for (int i = nextToFreeze(table, 0, shared); i < PageLevel.ENTRIES; i = nextToFreeze(table, i + 1, shared)) {
             long old;
             while ((old = table.xchg(i, Spte.FROZEN)) == Spte.FROZEN) {
                 Thread.onSpinWait();
@@ -194,6 +193,11 @@ public final class TdpMmu {
             handleChanged(table.gfnAt(i), old, Spte.FROZEN, childLevel, shared);
         }
         rcu.callRcu(() -> pool.free(table));
+    }
+
+    /** The next entry from {@code from} a teardown takes: any when {@code shared}, else the next present one. */
+    private static int nextToFreeze(PageTable table, int from, boolean shared) {
+        return shared ? from : table.nextPresent(from);
     }
 
     // ---------------------------------------------------------------------------------------------

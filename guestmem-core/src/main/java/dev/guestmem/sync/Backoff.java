@@ -16,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Backoff {
     /** How long to spin before parking. */
-    static final long SPIN_NANOS = 20_000;
+    public static final long SPIN_NANOS = 20_000;
     private static final long PARK_NANOS = 20_000;
     /** Calls between two clock reads while spinning. */
     private static final int CLOCK_EVERY = 32;
@@ -27,6 +27,16 @@ public final class Backoff {
 
     /** Waits a little; call it once per failed check of the condition waited for. */
     public void pause() {
+        if (!spin()) {
+            LockSupport.parkNanos(PARK_NANOS);
+        }
+    }
+
+    /**
+     * The spin phase alone, for a waiter that blocks some other way afterwards: spins once and returns
+     * true, or returns false once {@link #SPIN_NANOS} have passed since the first call.
+     */
+    public boolean spin() {
         if (calls == 0) {
             started = System.nanoTime();
         } else if (spinning && calls % CLOCK_EVERY == 0) {
@@ -35,8 +45,7 @@ public final class Backoff {
         calls++;
         if (spinning) {
             Thread.onSpinWait();
-        } else {
-            LockSupport.parkNanos(PARK_NANOS);
         }
+        return spinning;
     }
 }
