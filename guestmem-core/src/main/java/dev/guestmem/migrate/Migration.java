@@ -14,8 +14,9 @@ import java.util.List;
  * <p>Correctness rests on the dirty log's guarantee (INV-B): a page is copied after the collection that
  * reported it returned, and any store after that collection is reported by a later one — the last of which
  * runs with the vCPUs paused. Each pre-copy round ends only once the guest has stored after its copy, so
- * every round races real guest stores however the host schedules the vCPU threads. Pages the VMM changes behind the guest's back (host discards) are resent by
- * the VMM itself, since host-side changes are never logged.
+ * every round races real guest stores however the host schedules the vCPU threads. Pages the VMM changes
+ * behind the guest's back (host discards) are resent by the VMM itself, since host-side changes are never
+ * logged.
  */
 public final class Migration {
     private static final double PLATEAU = 0.95;
