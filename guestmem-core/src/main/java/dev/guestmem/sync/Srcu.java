@@ -11,9 +11,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * reader section that had started before the call has ended, so a writer that first publishes a new
  * pointer and then synchronizes may edit or free whatever only the old pointer reached.
  *
- * <p>Two indexes keep new readers from starving a writer. Waiting for each index once, in turn,
- * covers the reader that sampled the index just before a flip and incremented just after the
- * writer's scan of it (that reader necessarily sees the newly published pointer).
+ * <p>Two indexes keep new readers from starving a writer: {@link #synchronize()} flips the index readers
+ * enter under and waits for the old one to drain, so it waits for the sections that had begun, not for
+ * the ones that begin while it waits (as the kernel's SRCU scans an index once per grace period). A
+ * reader counts itself under the index it read, which may be older than the one it increments after a
+ * flip; such a late reader is counted under the other index, which is why the writer drains that one too,
+ * before it flips. All counter updates are sequentially consistent, so a reader whose increment comes
+ * after the writer's check of its index reads the pointer published before that check.
  */
 public final class Srcu {
     /** Longs between two stripes, so counters touched by different threads live on different cache lines. */
@@ -58,11 +62,12 @@ public final class Srcu {
     public void synchronize() {
         writerLock.lock();
         try {
-            for (int flip = 0; flip < 2; flip++) {
-                int old = index;
-                index = old ^ 1;
-                awaitDrained(old);
-            }
+            int current = index;
+            // A reader counted under the other index read it before the previous flip: it may have read
+            // the pointer this grace period replaces. Usually there is none, and this costs one scan.
+            awaitDrained(current ^ 1);
+            index = current ^ 1;
+            awaitDrained(current);
         } finally {
             writerLock.unlock();
         }
