@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * One TDP page table: 512 SPTEs of one level, covering the gfns from {@link #baseGfn()}. Every access
- * goes through the methods below, each a single {@link VarHandle} operation (mmu.md §8.4), and each
+ * goes through the methods below, each a single {@link VarHandle} operation on the entry (mmu.md §8.4;
+ * a store of a value first marks the entry's block of eight in use, for the scans), and each
  * first checks that the table has not been freed: a stale access is a bug of the flush or grace-period
  * protocol, and is reported instead of silently reading recycled memory.
  *
@@ -27,8 +28,27 @@ public final class PageTable {
     static final long POISON = 0xDEAD_0000_0000_0800L;
 
     private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle IN_USE;
+    /** Entries per bit of {@link #inUse}, as a shift: 8 entries, so 64 bits cover the table. */
+    private static final int BLOCK_SHIFT = 3;
+
+    static {
+        try {
+            IN_USE = MethodHandles.lookup().findVarHandle(PageTable.class, "inUse", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final long[] entries = new long[PageLevel.ENTRIES];
+    /**
+     * Bit {@code b} is set once any of the entries {@code [8b, 8b + 8)} has held something other than
+     * {@link Spte#NONPRESENT}, before that value is stored, and never cleared: a scan under the write lock
+     * ({@link #nextPresent}, {@link #nextInUse}) skips the blocks whose bit is clear, so a zap of a mostly
+     * empty table reads a few entries, not 512.
+     */
+    @SuppressWarnings("unused") // through IN_USE
+    private volatile long inUse;
     private final int level;
     private final long baseGfn;
     private final long handle;
@@ -79,13 +99,47 @@ public final class PageTable {
      * and the caller takes a present one with an atomic operation, which reads it afresh.
      */
     int nextPresent(int from) {
+        return next(from, true);
+    }
+
+    /**
+     * The first index at or after {@code from} whose entry is anything but {@link Spte#NONPRESENT} (present,
+     * MMIO), or {@link PageLevel#ENTRIES}; for a write-lock holder, as {@link #nextPresent}.
+     */
+    int nextInUse(int from) {
+        return next(from, false);
+    }
+
+    private int next(int from, boolean presentOnly) {
         assertNotFreed();
         long[] e = entries;
+        long blocks = (long) IN_USE.getVolatile(this);
         int i = from;
-        while (i < e.length && !Spte.isPresent(e[i])) {
-            i++;
+        while (i < e.length) {
+            long ahead = blocks & (-1L << (i >>> BLOCK_SHIFT));
+            if (ahead == 0) {
+                break;
+            }
+            int block = Long.numberOfTrailingZeros(ahead);
+            int end = (block + 1) << BLOCK_SHIFT;
+            for (i = Math.max(i, block << BLOCK_SHIFT); i < end; i++) {
+                if (presentOnly ? Spte.isPresent(e[i]) : e[i] != Spte.NONPRESENT) {
+                    return i;
+                }
+            }
         }
-        return i;
+        return e.length;
+    }
+
+    /** Sets the {@link #inUse} bit of {@code index} before {@code spte} is stored there, if it is a value. */
+    private void noteUse(int index, long spte) {
+        if (spte == Spte.NONPRESENT || spte == Spte.FROZEN) {
+            return; // nothing, or a freezer's placeholder, which it replaces by the final value
+        }
+        long bit = 1L << (index >>> BLOCK_SHIFT);
+        if (((long) IN_USE.getVolatile(this) & bit) == 0) {
+            IN_USE.getAndBitwiseOr(this, bit);
+        }
     }
 
     /**
@@ -94,12 +148,14 @@ public final class PageTable {
      */
     public long cas(int index, long expected, long newSpte) {
         assertNotFreed();
+        noteUse(index, newSpte);
         return (long) ENTRY.compareAndExchange(entries, index, expected, newSpte);
     }
 
     /** {@code xchg}: stores {@code newSpte}, returns the previous value (with any bit set concurrently). */
     public long xchg(int index, long newSpte) {
         assertNotFreed();
+        noteUse(index, newSpte);
         return (long) ENTRY.getAndSet(entries, index, newSpte);
     }
 
@@ -115,6 +171,7 @@ public final class PageTable {
      */
     public void store(int index, long spte) {
         assertNotFreed();
+        noteUse(index, spte);
         ENTRY.setVolatile(entries, index, spte);
     }
 

@@ -591,13 +591,11 @@ public final class TdpMmu {
                 dead = true;
             }
             boolean any = false;
-            for (int i = 0; i < PageLevel.ENTRIES; i++) {
-                long old = root.get(i);
-                if (Spte.isPresent(old) || Spte.isMmio(old)) {
-                    long actual = root.xchg(i, Spte.NONPRESENT);
-                    handleChanged(root.gfnAt(i), actual, Spte.NONPRESENT, PageLevel.ROOT, false);
-                    any = true;
-                }
+            // Under the write lock an entry in use is a table link, a huge leaf or an MMIO SPTE.
+            for (int i = root.nextInUse(0); i < PageLevel.ENTRIES; i = root.nextInUse(i + 1)) {
+                long actual = root.xchg(i, Spte.NONPRESENT);
+                handleChanged(root.gfnAt(i), actual, Spte.NONPRESENT, PageLevel.ROOT, false);
+                any = true;
             }
             if (any) {
                 flushRemoteTlbs();

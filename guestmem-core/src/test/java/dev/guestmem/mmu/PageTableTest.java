@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Table entries through the VarHandle operations, handles, and detection of stale accesses. */
@@ -22,6 +23,53 @@ class PageTableTest {
         assertEquals(0x11 | Spte.W, t.clearBits(3, Spte.W));
         assertEquals(0x11, t.get(3));
         assertEquals(0x200 + 3, t.gfnAt(3));
+    }
+
+    /**
+     * The write-lock scans against a brute-force reading of every entry, for random fillings made through
+     * each store operation, including entries emptied again and values that went through FROZEN.
+     */
+    @Test
+    void scansFindExactlyTheEntriesInUseWhateverStoredThem() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int round = 0; round < 200; round++) {
+            PageTable t = pool.allocate(1, 0);
+            int writes = random.nextInt(1, 40);
+            for (int w = 0; w < writes; w++) {
+                int i = random.nextInt(PageLevel.ENTRIES);
+                long value = switch (random.nextInt(4)) {
+                    case 0 -> Spte.makeLeaf(0x1000 + i, PageLevel.PG_4K, true, random.nextBoolean());
+                    case 1 -> Spte.makeMmio(i, 3);
+                    case 2 -> Spte.FROZEN;
+                    default -> Spte.NONPRESENT;
+                };
+                switch (random.nextInt(3)) {
+                    case 0 -> t.cas(i, t.get(i), value);
+                    case 1 -> t.xchg(i, value);
+                    default -> t.store(i, value);
+                }
+            }
+            for (int i = 0; i < PageLevel.ENTRIES; i++) {
+                if (t.get(i) == Spte.FROZEN) {
+                    t.store(i, Spte.makeLeaf(0x2000 + i, PageLevel.PG_4K, true, false)); // a freezer's final value
+                }
+            }
+            for (int from = 0; from <= PageLevel.ENTRIES; from++) {
+                assertEquals(bruteForce(t, from, true), t.nextPresent(from), "present from " + from);
+                assertEquals(bruteForce(t, from, false), t.nextInUse(from), "in use from " + from);
+            }
+            pool.free(t);
+        }
+    }
+
+    private static int bruteForce(PageTable t, int from, boolean presentOnly) {
+        for (int i = from; i < PageLevel.ENTRIES; i++) {
+            long e = t.get(i);
+            if (presentOnly ? Spte.isPresent(e) : e != Spte.NONPRESENT) {
+                return i;
+            }
+        }
+        return PageLevel.ENTRIES;
     }
 
     @Test
