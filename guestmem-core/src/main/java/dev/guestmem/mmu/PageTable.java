@@ -40,12 +40,12 @@ public final class PageTable {
         }
     }
 
-    private final long[] entries = new long[PageLevel.ENTRIES];
+    private final long[] entries;
     /**
      * Bit {@code b} is set once any of the entries {@code [8b, 8b + 8)} has held something other than
-     * {@link Spte#NONPRESENT}, before that value is stored, and never cleared: a scan under the write lock
-     * ({@link #nextPresent}, {@link #nextInUse}) skips the blocks whose bit is clear, so a zap of a mostly
-     * empty table reads a few entries, not 512.
+     * {@link Spte#NONPRESENT} (FROZEN included), before that value is stored, and never cleared: a scan
+     * under the write lock ({@link #nextPresent}, {@link #nextInUse}) skips the blocks whose bit is clear,
+     * so a zap of a mostly empty table reads a few entries, not 512.
      */
     @SuppressWarnings("unused") // through IN_USE
     private volatile long inUse;
@@ -55,10 +55,29 @@ public final class PageTable {
     private volatile State state = State.LIVE;
 
     PageTable(int level, long baseGfn, long handle) {
+        this(level, baseGfn, handle, new long[PageLevel.ENTRIES]);
+        Arrays.fill(entries, Spte.NONPRESENT);
+    }
+
+    /** A table over {@code entries}, which must all be {@link Spte#NONPRESENT}. */
+    private PageTable(int level, long baseGfn, long handle, long[] entries) {
         this.level = level;
         this.baseGfn = baseGfn;
         this.handle = handle;
-        Arrays.fill(entries, Spte.NONPRESENT);
+        this.entries = entries;
+    }
+
+    /**
+     * A new LIVE table over this FREED table's entries, emptied again: only the blocks that ever held a
+     * value need rewriting, where a new table fills 4 KiB (the first faults after a zap allocate a table
+     * per level). This object stays FREED, so an access through it still throws.
+     */
+    PageTable reuse(int level, long baseGfn, long handle) {
+        if (state != State.FREED) {
+            throw new IllegalStateException("reuse of a table that is not freed: " + this);
+        }
+        fillBlocksInUse(Spte.NONPRESENT);
+        return new PageTable(level, baseGfn, handle, entries);
     }
 
     public int level() {
@@ -131,10 +150,14 @@ public final class PageTable {
         return e.length;
     }
 
-    /** Sets the {@link #inUse} bit of {@code index} before {@code spte} is stored there, if it is a value. */
+    /**
+     * Sets the {@link #inUse} bit of {@code index} before {@code spte} is stored there, unless it is
+     * {@link Spte#NONPRESENT}. FROZEN counts: a removed table's entries stay frozen until it is freed, and
+     * {@link #reuse} must empty them.
+     */
     private void noteUse(int index, long spte) {
-        if (spte == Spte.NONPRESENT || spte == Spte.FROZEN) {
-            return; // nothing, or a freezer's placeholder, which it replaces by the final value
+        if (spte == Spte.NONPRESENT) {
+            return;
         }
         long bit = 1L << (index >>> BLOCK_SHIFT);
         if (((long) IN_USE.getVolatile(this) & bit) == 0) {
@@ -183,10 +206,22 @@ public final class PageTable {
         state = State.DETACHED;
     }
 
-    /** Poisons the entries and marks the table FREED; any later access throws. */
+    /**
+     * Poisons the entries that ever held a value and marks the table FREED; any later access throws. The
+     * other entries stay {@link Spte#NONPRESENT}: a stale walker reading one faults, and the fault path
+     * walks live tables only, so only a stale value could be used as a translation, and those are the ones
+     * poisoned (a zap of a table holding a few leaves writes a few blocks, not 4 KiB).
+     */
     void free() {
-        Arrays.fill(entries, POISON);
+        fillBlocksInUse(POISON);
         state = State.FREED;
+    }
+
+    private void fillBlocksInUse(long value) {
+        for (long blocks = (long) IN_USE.getVolatile(this); blocks != 0; blocks &= blocks - 1) {
+            int start = Long.numberOfTrailingZeros(blocks) << BLOCK_SHIFT;
+            Arrays.fill(entries, start, start + (1 << BLOCK_SHIFT), value);
+        }
     }
 
     private void assertNotFreed() {

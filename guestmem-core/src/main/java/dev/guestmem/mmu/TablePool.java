@@ -19,10 +19,18 @@ final class TablePool {
     private static final int INDEX_BITS = 28;
     private static final int CHUNK_BITS = 12;
     private static final int CHUNK = 1 << CHUNK_BITS;
+    /**
+     * Freed tables kept for their entry arrays: 256 (1 MiB) cover the tables a zap of a busy VM frees
+     * between two grace periods ({@code Rcu#BATCH} and more), and bound what an idle VM keeps after a
+     * large zap.
+     */
+    static final int REUSE_LIMIT = 256;
 
     /** Chunks of slots; the outer array grows by copying, chunks are shared between copies. */
     private volatile PageTable[][] chunks = new PageTable[1][];
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+    /** Freed tables whose entry arrays new tables take over, oldest first (FIFO, as slots). */
+    private final ArrayDeque<PageTable> reusable = new ArrayDeque<>();
     private int nextSlot;
     /** Tables allocated and neither retired nor freed. */
     private final AtomicLong linked = new AtomicLong();
@@ -44,14 +52,16 @@ final class TablePool {
             tag = 0;
             ensureChunk(slot >>> CHUNK_BITS);
         }
-        PageTable table = new PageTable(level, baseGfn, (long) slot << TAG_BITS | tag);
+        long handle = (long) slot << TAG_BITS | tag;
+        PageTable spare = reusable.pollFirst();
+        PageTable table = spare != null ? spare.reuse(level, baseGfn, handle) : new PageTable(level, baseGfn, handle);
         chunks[slot >>> CHUNK_BITS][slot & (CHUNK - 1)] = table;
         linked.incrementAndGet();
         return table;
     }
 
     /**
-     * Frees {@code table}: poisons it, marks it FREED and makes its slot reusable (FIFO, so a stale
+     * Frees {@code table}: poisons it, marks it FREED and makes its slot and its entry array reusable (FIFO, so a stale
      * handle meets the FREED table for as long as possible). Only after the remote flush and a grace
      * period (mmu.md §8.4 rule 6), or for a table that was never visible.
      */
@@ -64,6 +74,9 @@ final class TablePool {
         }
         table.free();
         freeSlots.addLast((int) (table.handle() >>> TAG_BITS));
+        if (reusable.size() < REUSE_LIMIT) {
+            reusable.addLast(table);
+        }
         freed.incrementAndGet();
     }
 

@@ -73,6 +73,26 @@ class PageTableTest {
     }
 
     @Test
+    void aTableBuiltOnAFreedTablesEntriesStartsEmptyAndTheOldOneStaysFreed() {
+        PageTable old = pool.allocate(1, 0x200);
+        old.cas(5, Spte.NONPRESENT, Spte.makeLeaf(0x1005, PageLevel.PG_4K, true, true));
+        old.store(300, Spte.makeMmio(0x32c, 1));
+        old.xchg(77, Spte.FROZEN); // a removed table's entries stay frozen until it is freed
+        pool.free(old);
+        PageTable next = pool.allocate(2, 0x40000);
+        assertEquals(PageTable.State.LIVE, next.state());
+        assertEquals(0x40000, next.baseGfn());
+        assertEquals(2, next.level());
+        for (int i = 0; i < PageLevel.ENTRIES; i++) {
+            assertEquals(Spte.NONPRESENT, next.get(i), "entry " + i);
+        }
+        assertEquals(PageLevel.ENTRIES, next.nextInUse(0));
+        assertThrows(IllegalStateException.class, () -> old.get(5), "the freed table still throws");
+        assertThrows(IllegalStateException.class, () -> pool.lookup(old.handle()));
+        assertSame(next, pool.lookup(next.handle()));
+    }
+
+    @Test
     void handlesResolveToTheirTableAndNeverToItsSuccessor() {
         PageTable a = pool.allocate(2, 0);
         assertSame(a, pool.lookup(a.handle()));
