@@ -17,7 +17,8 @@ final class HvaIntervalTree extends AvlTree<HvaIntervalTree.HvaNode> {
         final long start;
         final long last;
         final int id;
-        final Memslot slot;
+        /** Replaced in place by {@link #replace} when a slot changes all but its host range. */
+        Memslot slot;
         /** The largest {@link #last} in this node's subtree. */
         long subtreeLast;
 
@@ -59,6 +60,30 @@ final class HvaIntervalTree extends AvlTree<HvaIntervalTree.HvaNode> {
     }
 
     /**
+     * Puts {@code next} in the node of {@code old}, which must have the same id and host range: the key
+     * and the interval stay, so the tree needs no rebalancing.
+     */
+    void replace(Memslot old, Memslot next) {
+        HvaNode probe = new HvaNode(old);
+        if (!sameRange(old, next)) {
+            throw new IllegalArgumentException("in-place replace needs the same id and host range: " + next);
+        }
+        HvaNode n = root;
+        for (int c; n != null && (c = compare(probe, n)) != 0; ) {
+            n = c < 0 ? n.left : n.right;
+        }
+        if (n == null || n.slot != old) {
+            throw new IllegalStateException("slot not in tree: " + old);
+        }
+        n.slot = next;
+    }
+
+    /** Whether {@code a} and {@code b} have the same key and interval here. */
+    static boolean sameRange(Memslot a, Memslot b) {
+        return a.id() == b.id() && a.userspaceAddr() == b.userspaceAddr() && a.hvaEnd() == b.hvaEnd();
+    }
+
+    /**
      * The slots whose inclusive host range intersects {@code [first, last]} (inclusive, unsigned), in
      * increasing order of start address and, for equal starts, of slot id.
      */
@@ -68,6 +93,9 @@ final class HvaIntervalTree extends AvlTree<HvaIntervalTree.HvaNode> {
 
     @Override
     void checkNode(HvaNode n) {
+        if (n.start != n.slot.userspaceAddr() || n.last != n.slot.hvaEnd() - 1 || n.id != n.slot.id()) {
+            throw new IllegalStateException("node key differs from its slot: " + n.slot);
+        }
         long expected = n.last;
         for (HvaNode child : new HvaNode[] {n.left, n.right}) {
             if (child != null && Long.compareUnsigned(child.subtreeLast, expected) > 0) {

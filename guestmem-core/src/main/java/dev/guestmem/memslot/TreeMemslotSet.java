@@ -83,19 +83,27 @@ final class TreeMemslotSet extends AbstractMemslotSet {
      */
     void replace(Memslot old, Memslot next) {
         if (old != null) {
-            idHash.remove(old.id());
-            hvaTree.remove(old);
             if (lastUsed == old) {
                 lastUsed = next;
             }
             if (next == null) {
+                idHash.remove(old.id());
+                hvaTree.remove(old);
                 gfnIndex.remove(old);
                 return;
             }
         }
-        idHash.put(next);
-        // An interval cannot be changed in place; the hva entry is always removed and re-inserted.
-        hvaTree.insert(next);
+        idHash.put(next); // replaces old's entry: a slot keeps its id
+        // The kernel removes and re-inserts the hva node; a MOVE, a flags change and the INVALID copy keep
+        // the host range (hva and size are immutable, spec §1.1), so the node can simply take the new slot.
+        if (old != null && HvaIntervalTree.sameRange(old, next)) {
+            hvaTree.replace(old, next);
+        } else {
+            if (old != null) {
+                hvaTree.remove(old);
+            }
+            hvaTree.insert(next);
+        }
         if (old != null && old.baseGfn() == next.baseGfn()) {
             gfnIndex.replace(next);
         } else {
@@ -117,6 +125,11 @@ final class TreeMemslotSet extends AbstractMemslotSet {
         for (Memslot slot : all()) {
             if (idHash.get(slot.id()) != slot) {
                 throw new IllegalStateException("id hash disagrees on " + slot);
+            }
+        }
+        for (Memslot slot : inHvaRange(0, -1L)) {
+            if (idHash.get(slot.id()) != slot) {
+                throw new IllegalStateException("hva tree holds a slot the id hash does not: " + slot);
             }
         }
     }

@@ -87,6 +87,25 @@ class HvaIntervalTreeTest {
     }
 
     @Test
+    void aSlotKeepingItsHostRangeIsReplacedInPlace() {
+        HvaIntervalTree tree = new HvaIntervalTree();
+        Memslot a = new Memslot(0, 2, 0, 2, 0, 0x10000, null);
+        Memslot b = new Memslot(0, 1, 10, 2, 0, 0x10000, null);
+        tree.insert(a);
+        tree.insert(b);
+        Memslot moved = new Memslot(0, 2, 0x300, 2, 0, 0x10000, null); // a MOVE: new gfn, same hva
+        tree.replace(a, moved);
+        tree.checkInvariants();
+        assertEquals(List.of(b, moved), drain(tree.overlapping(0x10000, 0x10000)));
+        assertEquals(2, tree.size());
+        assertThrows(IllegalStateException.class, () -> tree.replace(a, moved), "a is gone");
+        assertThrows(IllegalArgumentException.class,
+                () -> tree.replace(moved, new Memslot(0, 2, 0x300, 3, 0, 0x10000, null)), "another size");
+        assertThrows(IllegalArgumentException.class,
+                () -> tree.replace(moved, new Memslot(0, 3, 0x300, 2, 0, 0x10000, null)), "another id");
+    }
+
+    @Test
     void staysBalancedUnderSequentialInserts() {
         HvaIntervalTree tree = new HvaIntervalTree();
         for (int id = 0; id < 4096; id++) {
