@@ -17,7 +17,7 @@ final class HvaIntervalTree extends AvlTree<HvaIntervalTree.HvaNode> {
         final long start;
         final long last;
         final int id;
-        /** Replaced in place by {@link #replace} when a slot changes all but its host range. */
+        /** Replaced in place when a slot changes all but its host range ({@link HvaIntervalTree#replace}). */
         Memslot slot;
         /** The largest {@link #last} in this node's subtree. */
         long subtreeLast;
@@ -50,8 +50,11 @@ final class HvaIntervalTree extends AvlTree<HvaIntervalTree.HvaNode> {
         return c != 0 ? c : Integer.compare(a.id, b.id);
     }
 
-    void insert(Memslot slot) {
-        insert(new HvaNode(slot));
+    /** Inserts the interval of {@code slot}; returns its node, for the id hash. */
+    HvaNode insert(Memslot slot) {
+        HvaNode node = new HvaNode(slot);
+        insert(node);
+        return node;
     }
 
     /** Removes the interval of {@code slot}; its id and host range must be as when inserted. */
@@ -60,22 +63,14 @@ final class HvaIntervalTree extends AvlTree<HvaIntervalTree.HvaNode> {
     }
 
     /**
-     * Puts {@code next} in the node of {@code old}, which must have the same id and host range: the key
-     * and the interval stay, so the tree needs no rebalancing.
+     * Puts {@code next} in {@code node}, a node of this tree whose slot has the same id and host range: the
+     * key and the interval stay, so the tree needs no rebalancing.
      */
-    void replace(Memslot old, Memslot next) {
-        HvaNode probe = new HvaNode(old);
-        if (!sameRange(old, next)) {
+    static void replace(HvaNode node, Memslot next) {
+        if (!sameRange(node.slot, next)) {
             throw new IllegalArgumentException("in-place replace needs the same id and host range: " + next);
         }
-        HvaNode n = root;
-        for (int c; n != null && (c = compare(probe, n)) != 0; ) {
-            n = c < 0 ? n.left : n.right;
-        }
-        if (n == null || n.slot != old) {
-            throw new IllegalStateException("slot not in tree: " + old);
-        }
-        n.slot = next;
+        node.slot = next;
     }
 
     /** Whether {@code a} and {@code b} have the same key and interval here. */

@@ -1,9 +1,12 @@
 package dev.guestmem.memslot;
 
+import dev.guestmem.memslot.HvaIntervalTree.HvaNode;
 import java.util.Arrays;
 
 /**
- * The id hash of one memslot set ({@code id_hash}): slot id to slot, with primitive keys so
+ * The id hash of one memslot set ({@code id_hash}): slot id to the slot's node in the set's hva tree,
+ * which holds the slot (in the kernel both nodes live in the slot, so an id lookup reaches the hva node
+ * at once, as here, and a replace that keeps the host range needs no tree search), with primitive keys so
  * {@code byId} never boxes, and a table that grows with the slots in use instead of being sized for
  * {@link KvmLimits#MEM_SLOTS_NUM}. Open addressing with linear probing; deletion shifts the following
  * run back so lookups need no tombstones. Mutated only by the writer while the set is inactive.
@@ -13,7 +16,7 @@ final class SlotIdMap {
     private static final int MIN_CAPACITY = 16;
 
     private int[] ids;
-    private Memslot[] slots;
+    private HvaNode[] nodes;
     private int size;
 
     SlotIdMap() {
@@ -26,12 +29,18 @@ final class SlotIdMap {
 
     /** The slot with {@code id}, or {@code null}. */
     Memslot get(int id) {
+        HvaNode node = node(id);
+        return node == null ? null : node.slot;
+    }
+
+    /** The hva node of the slot with {@code id}, or {@code null}. */
+    HvaNode node(int id) {
         int[] keys = ids;
         int mask = keys.length - 1;
         for (int i = home(id, mask); ; i = (i + 1) & mask) {
             int k = keys[i];
             if (k == id) {
-                return slots[i];
+                return nodes[i];
             }
             if (k == EMPTY) {
                 return null;
@@ -39,9 +48,9 @@ final class SlotIdMap {
         }
     }
 
-    /** Maps {@code slot.id()} to {@code slot}, replacing any previous mapping of that id. */
-    void put(Memslot slot) {
-        int id = slot.id();
+    /** Maps the id of {@code node}'s slot to {@code node}, replacing any previous mapping of that id. */
+    void put(HvaNode node) {
+        int id = node.id;
         if (id < 0) {
             throw new IllegalArgumentException("negative slot id " + id);
         }
@@ -57,7 +66,7 @@ final class SlotIdMap {
             ids[i] = id;
             size++;
         }
-        slots[i] = slot;
+        nodes[i] = node;
     }
 
     /** Removes the mapping of {@code id}, if any. */
@@ -76,12 +85,12 @@ final class SlotIdMap {
             int h = home(ids[j], mask);
             if (((j - h) & mask) >= ((j - gap) & mask)) {
                 ids[gap] = ids[j];
-                slots[gap] = slots[j];
+                nodes[gap] = nodes[j];
                 gap = j;
             }
         }
         ids[gap] = EMPTY;
-        slots[gap] = null;
+        nodes[gap] = null;
         size--;
         if (ids.length > MIN_CAPACITY && 8 * size < ids.length) {
             rehash(ids.length / 2);
@@ -95,17 +104,17 @@ final class SlotIdMap {
     private void allocate(int capacity) {
         ids = new int[capacity];
         Arrays.fill(ids, EMPTY);
-        slots = new Memslot[capacity];
+        nodes = new HvaNode[capacity];
     }
 
     private void rehash(int capacity) {
         int[] oldIds = ids;
-        Memslot[] oldSlots = slots;
+        HvaNode[] oldNodes = nodes;
         allocate(capacity);
         size = 0;
         for (int i = 0; i < oldIds.length; i++) {
             if (oldIds[i] != EMPTY) {
-                put(oldSlots[i]);
+                put(oldNodes[i]);
             }
         }
     }

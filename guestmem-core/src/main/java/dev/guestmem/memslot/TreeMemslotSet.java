@@ -1,5 +1,6 @@
 package dev.guestmem.memslot;
 
+import dev.guestmem.memslot.HvaIntervalTree.HvaNode;
 import java.util.Collections;
 
 /**
@@ -82,6 +83,7 @@ final class TreeMemslotSet extends AbstractMemslotSet {
      * leaves, {@code next} (if any) enters, and a last-used cache pointing at {@code old} follows it.
      */
     void replace(Memslot old, Memslot next) {
+        HvaNode node = null;
         if (old != null) {
             if (lastUsed == old) {
                 lastUsed = next;
@@ -92,17 +94,17 @@ final class TreeMemslotSet extends AbstractMemslotSet {
                 gfnIndex.remove(old);
                 return;
             }
+            node = idHash.node(old.id());
         }
-        idHash.put(next); // replaces old's entry: a slot keeps its id
         // The kernel removes and re-inserts the hva node; a MOVE, a flags change and the INVALID copy keep
         // the host range (hva and size are immutable, spec §1.1), so the node can simply take the new slot.
-        if (old != null && HvaIntervalTree.sameRange(old, next)) {
-            hvaTree.replace(old, next);
+        if (node != null && HvaIntervalTree.sameRange(old, next)) {
+            HvaIntervalTree.replace(node, next);
         } else {
             if (old != null) {
                 hvaTree.remove(old);
             }
-            hvaTree.insert(next);
+            idHash.put(hvaTree.insert(next)); // replaces old's entry: a slot keeps its id
         }
         if (old != null && old.baseGfn() == next.baseGfn()) {
             gfnIndex.replace(next);

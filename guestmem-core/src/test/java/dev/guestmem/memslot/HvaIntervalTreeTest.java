@@ -91,18 +91,18 @@ class HvaIntervalTreeTest {
         HvaIntervalTree tree = new HvaIntervalTree();
         Memslot a = new Memslot(0, 2, 0, 2, 0, 0x10000, null);
         Memslot b = new Memslot(0, 1, 10, 2, 0, 0x10000, null);
-        tree.insert(a);
+        HvaIntervalTree.HvaNode node = tree.insert(a);
         tree.insert(b);
         Memslot moved = new Memslot(0, 2, 0x300, 2, 0, 0x10000, null); // a MOVE: new gfn, same hva
-        tree.replace(a, moved);
+        HvaIntervalTree.replace(node, moved);
         tree.checkInvariants();
         assertEquals(List.of(b, moved), drain(tree.overlapping(0x10000, 0x10000)));
         assertEquals(2, tree.size());
-        assertThrows(IllegalStateException.class, () -> tree.replace(a, moved), "a is gone");
         assertThrows(IllegalArgumentException.class,
-                () -> tree.replace(moved, new Memslot(0, 2, 0x300, 3, 0, 0x10000, null)), "another size");
+                () -> HvaIntervalTree.replace(node, new Memslot(0, 2, 0x300, 3, 0, 0x10000, null)), "another size");
         assertThrows(IllegalArgumentException.class,
-                () -> tree.replace(moved, new Memslot(0, 3, 0x300, 2, 0, 0x10000, null)), "another id");
+                () -> HvaIntervalTree.replace(node, new Memslot(0, 3, 0x300, 2, 0, 0x10000, null)), "another id");
+        assertSame(moved, node.slot, "a refused replace changes nothing");
     }
 
     @Test

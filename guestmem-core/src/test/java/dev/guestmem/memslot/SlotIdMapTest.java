@@ -31,7 +31,7 @@ class SlotIdMapTest {
         for (int edit : edits) {
             if (edit >= 0) {
                 Memslot slot = new Memslot(0, edit, 0, 1, 0, 0, null);
-                map.put(slot);
+                map.put(new HvaIntervalTree.HvaNode(slot));
                 model.put(edit, slot);
             } else {
                 map.remove(-(edit + 1));
@@ -49,7 +49,7 @@ class SlotIdMapTest {
     void growsAndShrinksAcrossEveryId() {
         SlotIdMap map = new SlotIdMap();
         for (int id = 0; id < KvmLimits.MEM_SLOTS_NUM; id++) {
-            map.put(new Memslot(0, id, id, 1, 0, 0, null));
+            map.put(new HvaIntervalTree.HvaNode(new Memslot(0, id, id, 1, 0, 0, null)));
         }
         assertEquals(KvmLimits.MEM_SLOTS_NUM, map.size());
         for (int id = 0; id < KvmLimits.MEM_SLOTS_NUM; id += 2) {
