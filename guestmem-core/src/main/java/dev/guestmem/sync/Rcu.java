@@ -2,8 +2,6 @@ package dev.guestmem.sync;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Read-copy-update for memory that lock-free readers traverse (the TDP page tables, mmu.md §6.4):
@@ -23,8 +21,10 @@ public final class Rcu {
     public static final int BATCH = 64;
 
     private final Srcu readers = new Srcu();
-    private final ConcurrentLinkedQueue<Runnable> pending = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger queued = new AtomicInteger();
+    /** Callbacks not yet run, oldest first; guarded by {@code this} (a zap adds a few at a time). */
+    private List<Runnable> pending = new ArrayList<>();
+    /** {@code pending.size()}, readable without the lock (every fault asks {@link #reclaim()}). */
+    private volatile int queued;
 
     /** Enters a read-side section; pass the token to {@link #readUnlock(int)}. */
     public int readLock() {
@@ -37,14 +37,14 @@ public final class Rcu {
     }
 
     /** Queues {@code callback} to run after a grace period that starts after this call. */
-    public void callRcu(Runnable callback) {
+    public synchronized void callRcu(Runnable callback) {
         pending.add(callback);
-        queued.incrementAndGet();
+        queued = pending.size();
     }
 
     /** Whether callbacks are waiting for {@link #reclaim()}. */
     public boolean hasPending() {
-        return !pending.isEmpty();
+        return queued != 0;
     }
 
     /** Waits until every read-side section that began before this call has ended. */
@@ -58,7 +58,7 @@ public final class Rcu {
      * itself).
      */
     public int reclaim() {
-        return queued.get() < BATCH ? 0 : barrier();
+        return queued < BATCH ? 0 : barrier();
     }
 
     /**
@@ -66,14 +66,15 @@ public final class Rcu {
      * returns how many ran. Must not be called inside a read-side section.
      */
     public int barrier() {
-        if (pending.isEmpty()) {
-            return 0;
+        List<Runnable> batch;
+        synchronized (this) {
+            if (pending.isEmpty()) {
+                return 0;
+            }
+            batch = pending;
+            pending = new ArrayList<>();
+            queued = 0;
         }
-        List<Runnable> batch = new ArrayList<>();
-        for (Runnable r; (r = pending.poll()) != null; ) {
-            batch.add(r);
-        }
-        queued.addAndGet(-batch.size());
         // Everything in the batch was retired before this grace period began.
         readers.synchronize();
         batch.forEach(Runnable::run);
