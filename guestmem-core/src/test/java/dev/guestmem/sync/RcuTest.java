@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -38,20 +36,7 @@ class RcuTest {
 
     @Test
     void aCallbackWaitsForTheReaderThatCouldSeeTheRetiredObject() throws Exception {
-        CountDownLatch reading = new CountDownLatch(1);
-        CountDownLatch leave = new CountDownLatch(1);
-        Thread reader = Thread.ofPlatform().start(() -> {
-            int token = rcu.readLock();
-            reading.countDown();
-            try {
-                leave.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                rcu.readUnlock(token);
-            }
-        });
-        assertTrue(reading.await(10, TimeUnit.SECONDS));
+        HeldReader reader = new HeldReader(rcu::readLock, rcu::readUnlock);
         AtomicBoolean readerDone = new AtomicBoolean();
         rcu.callRcu(() -> assertTrue(readerDone.get(), "ran inside the reader's section"));
         rcu.callRcu(ran::incrementAndGet);
@@ -60,9 +45,8 @@ class RcuTest {
         assertTrue(reclaimer.isAlive(), "the barrier waits for the reader");
         assertEquals(0, ran.get());
         readerDone.set(true);
-        leave.countDown();
+        reader.leave();
         reclaimer.join(10_000);
-        reader.join(10_000);
         assertFalse(reclaimer.isAlive());
         assertEquals(1, ran.get());
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,31 +16,8 @@ import org.junit.jupiter.api.Test;
 class SrcuTest {
     private final Srcu srcu = new Srcu();
 
-    /** A reader thread that stays in one section until {@link #leave()}. */
-    private final class Reader {
-        private final CountDownLatch inside = new CountDownLatch(1);
-        private final CountDownLatch release = new CountDownLatch(1);
-        private final Thread thread = Thread.ofPlatform().start(() -> {
-            int token = srcu.readLock();
-            inside.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                srcu.readUnlock(token);
-            }
-        });
-
-        Reader() throws InterruptedException {
-            assertTrue(inside.await(10, TimeUnit.SECONDS));
-        }
-
-        void leave() throws InterruptedException {
-            release.countDown();
-            thread.join(10_000);
-            assertFalse(thread.isAlive());
-        }
+    private HeldReader reader() throws InterruptedException {
+        return new HeldReader(srcu::readLock, srcu::readUnlock);
     }
 
     private Thread synchronizeInBackground() {
@@ -59,8 +35,8 @@ class SrcuTest {
 
     @Test
     void aGracePeriodWaitsForEveryReaderThatHadBegun() throws Exception {
-        Reader first = new Reader();
-        Reader second = new Reader();
+        HeldReader first = reader();
+        HeldReader second = reader();
         Thread writer = synchronizeInBackground();
         awaitParked(writer);
         first.leave();
@@ -73,10 +49,10 @@ class SrcuTest {
 
     @Test
     void aReaderThatBeginsDuringTheWaitDoesNotHoldItUp() throws Exception {
-        Reader early = new Reader();
+        HeldReader early = reader();
         Thread writer = synchronizeInBackground();
         awaitParked(writer); // it has flipped the index and waits for the early reader
-        Reader late = new Reader();
+        HeldReader late = reader();
         early.leave();
         writer.join(10_000);
         assertFalse(writer.isAlive(), "the grace period waited for a section that began after it");
