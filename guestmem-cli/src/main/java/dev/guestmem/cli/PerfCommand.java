@@ -67,6 +67,11 @@ public final class PerfCommand implements Callable<Integer> {
     @Option(names = "--chart", paramLabel = "FILE.png", description = "Also draw a log-scale chart (PNG).")
     private Path chart;
 
+    @Option(names = {"-q", "--no-slot-zap-all"},
+            description = "Move tests: disable KVM_X86_QUIRK_SLOT_ZAP_ALL first, so a MOVE zaps only the moved slot"
+                    + " (the selftest's -q; default: the quirk on, as a new VM has it).")
+    private boolean noSlotZapAll;
+
     @Option(names = "--no-progress", description = "No progress bar (it is drawn only on a terminal anyway).")
     private boolean noProgress;
 
@@ -110,7 +115,7 @@ public final class PerfCommand implements Callable<Integer> {
     }
 
     private List<PerfCell> measure(List<PerfTest> testList, List<PerfTarget> targets) throws InterruptedException {
-        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (seconds * 1e9)), runs);
+        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (seconds * 1e9)), runs, !noSlotZapAll);
         List<PerfCell> cells = new ArrayList<>();
         try (ProgressBar bar = progressBar((long) testList.size() * slots.size() * targets.size())) {
             for (PerfTest t : testList) {
@@ -138,7 +143,7 @@ public final class PerfCommand implements Callable<Integer> {
         if (warmup == 0) {
             return;
         }
-        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (warmup * 1e9)), 1);
+        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (warmup * 1e9)), 1, !noSlotZapAll);
         for (PerfTarget target : targets) {
             if (PerfTargets.unavailable(target).isEmpty()) {
                 runner.run(test, slots.getFirst(), target);

@@ -58,6 +58,15 @@ class PerfCommandTest {
     }
 
     @Test
+    void dashQRunsTheMoveTestsWithoutTheSlotZapAllQuirk() throws IOException {
+        CliRun run = CliRun.of("perf", "-q", "--slots", "10", "--tests", "move-inactive,setup", "--impl", "tree",
+                "--seconds", "0.1", "--warmup", "0", "--no-progress");
+        assertEquals(ExitCode.OK, run.exitCode(), run.err());
+        assertTrue(run.outLines().stream().anyMatch(l -> l.startsWith("| move-inactive (s/it) | ")), run.out());
+        assertTrue(run.outLines().stream().anyMatch(l -> l.startsWith("| setup (total s) | ")), run.out());
+    }
+
+    @Test
     void chartIsAPngFile() throws IOException {
         Path png = dir.resolve("perf.png");
         CliRun run = CliRun.of("perf", "--slots", "10,30", "--tests", "setup", "--impl", "tree,array",

@@ -46,6 +46,11 @@ public enum PerfTest {
         return this != SETUP;
     }
 
+    /** Whether the host loop moves a slot ({@link #MOVE_ACTIVE}, {@link #MOVE_INACTIVE}), the tests {@code -q} affects. */
+    public boolean movesSlots() {
+        return this == MOVE_ACTIVE || this == MOVE_INACTIVE;
+    }
+
     /** The test named {@code name} ({@link #cliName()}). */
     public static PerfTest parse(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT);

@@ -50,6 +50,7 @@ public final class EngineVm implements Vm {
     private final MemoryRegionUpdater regions;
     /** The TDP MMU, its fault path, the vCPUs it flushes, and the notifier keeping it coherent with the host. */
     private final TdpMmu mmu;
+    private final Quirks quirks;
     private final VcpuSet vcpus;
     private final RangeWalker rangeWalker;
     private final MmuNotifier notifier;
@@ -96,6 +97,7 @@ public final class EngineVm implements Vm {
         this.attributes = new MemoryAttributes(type.hasPrivateMemory());
         this.gmemFaults = new GmemFaultSource(attributes);
         this.mmu = new TdpMmu(config.mmu());
+        this.quirks = new Quirks(config.mmu().slotZapAll());
         this.gmemTarget = new GmemMmuInvalidation(mmu);
         FaultHandler faults = new FaultHandler(mmu, store, srcu, host, gmemFaults);
         this.vcpus = new VcpuSet(mmu, faults);
@@ -106,7 +108,7 @@ public final class EngineVm implements Vm {
         // kvm->slots_lock, shared by memslot updates and the dirty-log ioctls (INV-B, mmu.md §3.3).
         ReentrantLock slotsLock = new ReentrantLock();
         this.dirtyLog = new DirtyLog(store, srcu, host, slotsLock, mmu, vcpus, faults.hugePages(),
-                new MmuMemslotHooks(mmu, store));
+                new MmuMemslotHooks(mmu, store, quirks));
         mmu.setDirtyTracker(dirtyLog.tracker());
         this.regions = new MemoryRegionUpdater(this, type, store, files, dirtyLog.memslotHooks(), slotsLock,
                 dirtyLog.bitmaps());
@@ -154,6 +156,8 @@ public final class EngineVm implements Vm {
             case Capability.MANUAL_DIRTY_LOG_PROTECT2, Capability.DIRTY_LOG_RING, Capability.DIRTY_LOG_RING_ACQ_REL ->
                 dirtyLog.checkExtension(capability);
             case Capability.VM_TYPES -> (1L << VmType.DEFAULT.number()) | (1L << VmType.SW_PROTECTED.number());
+            case Capability.DISABLE_QUIRKS -> 1;
+            case Capability.DISABLE_QUIRKS2 -> Quirks.SUPPORTED;
             default -> 0;
         };
     }
@@ -177,7 +181,13 @@ public final class EngineVm implements Vm {
 
     @Override
     public int enableCap(int capability, long arg0) {
-        return dead ? Errno.EIO : dirtyLog.enableCap(capability, arg0);
+        if (dead) {
+            return Errno.EIO;
+        }
+        return switch (capability) {
+            case Capability.DISABLE_QUIRKS, Capability.DISABLE_QUIRKS2 -> quirks.disable(capability, arg0);
+            default -> dirtyLog.enableCap(capability, arg0);
+        };
     }
 
     @Override

@@ -10,8 +10,10 @@ import dev.guestmem.host.Protection;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.memslot.MemslotImpl;
 import dev.guestmem.vm.Access;
+import dev.guestmem.vm.Capability;
 import dev.guestmem.vm.Taken;
 import dev.guestmem.vm.EngineVm;
+import dev.guestmem.vm.Quirks;
 import dev.guestmem.vm.Vcpu;
 import dev.guestmem.vm.VmConfig;
 import dev.guestmem.vm.VmType;
@@ -315,11 +317,16 @@ class GuestAccessTest {
         assertTrue(vmStats().remoteTlbFlush() >= 2);
     }
 
+    /** Off from the start ({@link MmuOptions}), on, and switched off at run time with DISABLE_QUIRKS2. */
     @Test
     void aSlotChangeZapsEverySpteUnlessTheQuirkIsDisabled() {
-        for (boolean zapAll : new boolean[] {true, false}) {
+        for (int mode = 0; mode < 3; mode++) {
+            boolean zapAll = mode == 0;
             try (EngineVm v = EngineVm.create(VmConfig.of(VmType.DEFAULT, MemslotImpl.TREE)
-                    .withMmu(MmuOptions.DEFAULT.withSlotZapAll(zapAll)))) {
+                    .withMmu(MmuOptions.DEFAULT.withSlotZapAll(mode != 1)))) {
+                if (mode == 2) {
+                    assertEquals(0, v.enableCap(Capability.DISABLE_QUIRKS2, Quirks.SLOT_ZAP_ALL));
+                }
                 long a = v.host().mmap(0x2000);
                 v.host().write64(a, 5); // written before the guest maps it, so no later store breaks CoW
                 assertEquals(0, v.setUserMemoryRegion(1, 0, GPA, 0x1000, a));

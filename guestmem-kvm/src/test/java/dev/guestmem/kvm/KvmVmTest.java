@@ -11,6 +11,7 @@ import dev.guestmem.host.Syscall;
 import dev.guestmem.memslot.KvmLimits;
 import dev.guestmem.memslot.MemslotFlags;
 import dev.guestmem.vm.Capability;
+import dev.guestmem.vm.Quirks;
 import dev.guestmem.vm.SlotInfo;
 import dev.guestmem.vm.VmType;
 import java.lang.foreign.FunctionDescriptor;
@@ -49,6 +50,17 @@ class KvmVmTest {
         if (host != null) {
             host.close();
         }
+    }
+
+    /** What {@link dev.guestmem.vm.Quirks} models, on the real kernel. */
+    @Test
+    void slotZapAllCanBeDisabledAndUnsupportedQuirkBitsAreRefused() {
+        assertEquals(1, vm.checkExtension(Capability.DISABLE_QUIRKS));
+        long supported = vm.checkExtension(Capability.DISABLE_QUIRKS2);
+        assertTrue((supported & Quirks.SLOT_ZAP_ALL) != 0, "supported quirks 0x" + Long.toHexString(supported));
+        assertEquals(Errno.EINVAL, vm.enableCap(Capability.DISABLE_QUIRKS2, 1L << 62));
+        assertEquals(0, vm.enableCap(Capability.DISABLE_QUIRKS, 1L << 62), "v1 ignores unknown bits");
+        assertEquals(0, vm.enableCap(Capability.DISABLE_QUIRKS2, Quirks.SLOT_ZAP_ALL));
     }
 
     @Test
