@@ -61,8 +61,8 @@ final class TablePool {
     }
 
     /**
-     * Frees {@code table}: poisons it, marks it FREED and makes its slot and its entry array reusable (FIFO, so a stale
-     * handle meets the FREED table for as long as possible). Only after the remote flush and a grace
+     * Frees {@code table}: poisons it, marks it FREED and makes its slot and its entry array reusable (FIFO,
+     * so a stale handle meets the FREED table for as long as possible). Only after the remote flush and a grace
      * period (mmu.md §8.4 rule 6), or for a table that was never visible.
      */
     synchronized void free(PageTable table) {

@@ -46,7 +46,7 @@ public enum PerfTest {
         return this != SETUP;
     }
 
-    /** Whether the host loop moves a slot ({@link #MOVE_ACTIVE}, {@link #MOVE_INACTIVE}), the tests {@code -q} affects. */
+    /** Whether the host loop moves a slot ({@link #MOVE_ACTIVE}, {@link #MOVE_INACTIVE}): what {@code -q} affects. */
     public boolean movesSlots() {
         return this == MOVE_ACTIVE || this == MOVE_INACTIVE;
     }
