@@ -34,6 +34,12 @@ import picocli.CommandLine.Spec;
             "memslot designs and the real KVM. Guest loops run on a vCPU thread, the host loop on this one."},
         exitCodeListHeading = "%nExit status:%n", exitCodeList = {"0:measured", "2:usage error"})
 public final class PerfCommand implements Callable<Integer> {
+    /**
+     * VMs the warm-up time is split over: each new VM sends the JIT down paths the previous one had not
+     * taken (compiled code thrown out and rebuilt), which one long warm-up VM does not cover.
+     */
+    private static final int WARMUP_VMS = 3;
+
     @Spec
     private CommandSpec spec;
 
@@ -54,8 +60,9 @@ public final class PerfCommand implements Callable<Integer> {
     private double seconds = 5;
 
     @Option(names = "--warmup", paramLabel = "S",
-            description = "Seconds of an unrecorded run of each test and implementation at the first slot count,"
-                    + " so the JIT has compiled the loops before the first recorded cell; 0 = none (default: 1).")
+            description = "Seconds of unrecorded runs (three VMs) of each test and implementation at the first slot"
+                    + " count, so the JIT has compiled the loops before the first recorded cell; 0 = none"
+                    + " (default: 1).")
     private double warmup = 1;
 
     @Option(names = "--runs", paramLabel = "N", description = "Runs per test; the best counts (default: 1).")
@@ -138,12 +145,13 @@ public final class PerfCommand implements Callable<Integer> {
         return cells;
     }
 
-    /** One unrecorded run of {@code test} per available target at the first slot count. */
+    /** Unrecorded runs of {@code test}, one per warm-up VM, per available target at the first slot count. */
     private void warmUp(PerfTest test, List<PerfTarget> targets) throws InterruptedException {
         if (warmup == 0) {
             return;
         }
-        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (warmup * 1e9)), 1, !noSlotZapAll);
+        PerfRunner runner = new PerfRunner(Duration.ofNanos((long) (warmup * 1e9 / WARMUP_VMS)), WARMUP_VMS,
+                !noSlotZapAll);
         for (PerfTarget target : targets) {
             if (PerfTargets.unavailable(target).isEmpty()) {
                 runner.run(test, slots.getFirst(), target);
