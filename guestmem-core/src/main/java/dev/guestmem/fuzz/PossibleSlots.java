@@ -112,7 +112,8 @@ final class PossibleSlots {
         if (request.flags() == layout.flags()) {
             return List.of(old); // nothing changes
         }
-        Layout flagged = new Layout(layout.incarnation(), layout.baseGfn(), layout.pages(), request.flags(), layout.hva());
+        Layout flagged = new Layout(layout.incarnation(), layout.baseGfn(), layout.pages(), request.flags(),
+                layout.hva());
         return decide(Outcome.all(same, allocation(layout.pages())), old, flagged);
     }
 

@@ -313,7 +313,6 @@ public final class MmuVcpu implements Vcpu {
         return null;
     }
 
-
     private static void requireAligned(long gpa) {
         if ((gpa & 7) != 0) {
             throw new IllegalArgumentException("guest accesses are 8-byte aligned: gpa 0x" + Long.toHexString(gpa));
