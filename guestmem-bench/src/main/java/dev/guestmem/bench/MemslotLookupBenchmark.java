@@ -33,6 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * picking the next gfn, included in every {@code miss*} figure. Consecutive {@code miss*} calls are
  * independent (the CPU may overlap them) except in {@link #missSearchChained}, where each waits for the
  * previous result, and in the cache variants, whose probe reads what the previous call stored.
+ *
+ * <p>The sequence repeats every {@value #MISS_GFNS} lookups, so a branch predictor can learn part of the
+ * branches a search takes; {@link #missSearchRandom} draws each gfn from a generator instead, so nothing
+ * repeats, and {@link #missBaselineRandom} is what drawing costs.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -59,6 +63,8 @@ public class MemslotLookupBenchmark {
     private long hitGfn;
     private long[] missGfns;
     private int next;
+    /** The xorshift64 state of {@link #randomGfn}. */
+    private long seed = 0x9e37_79b9_7f4a_7c15L;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -84,6 +90,10 @@ public class MemslotLookupBenchmark {
             previous = id;
             missGfns[i] = Geometry.BASE_GFN + (long) id * pagesPerSlot + random.nextInt(pagesPerSlot);
             expect(set.search(missGfns[i], false), id, missGfns[i]);
+        }
+        for (int i = 0; i < MISS_GFNS; i++) {
+            long gfn = randomGfn();
+            expect(set.search(gfn, false), (int) ((gfn - Geometry.BASE_GFN) / pagesPerSlot), gfn);
         }
         // Warm both caches on the hit slot.
         expect(set.lookup(hitGfn), hitId, hitGfn);
@@ -173,6 +183,33 @@ public class MemslotLookupBenchmark {
     @Benchmark
     public Memslot missLastUsed() {
         return store.active(0).lookup(nextGfn());
+    }
+
+    /**
+     * A uniformly random slot and page in it: the high and low halves of an xorshift64 step, each scaled to
+     * its range by a multiplication rather than a division.
+     */
+    private long randomGfn() {
+        long x = seed;
+        x ^= x << 13;
+        x ^= x >>> 7;
+        x ^= x << 17;
+        seed = x;
+        long id = ((x >>> 32) * slots) >>> 32;
+        long page = ((x & 0xffff_ffffL) * pagesPerSlot) >>> 32;
+        return Geometry.BASE_GFN + id * pagesPerSlot + page;
+    }
+
+    /** (c) as {@link #missSearch}, on gfns that never repeat in a pattern. */
+    @Benchmark
+    public Memslot missSearchRandom() {
+        return store.active(0).search(randomGfn(), false);
+    }
+
+    /** What drawing a random gfn costs by itself (part of {@link #missSearchRandom}). */
+    @Benchmark
+    public long missBaselineRandom() {
+        return randomGfn();
     }
 
     /** What picking the next gfn of the sequence costs by itself (part of every {@code miss*} figure). */

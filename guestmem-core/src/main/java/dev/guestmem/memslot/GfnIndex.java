@@ -8,9 +8,10 @@ import java.util.Iterator;
  * The gfn index of one memslot set (the kernel's {@code gfn_tree}): a B+-tree keyed by base gfn. Nodes
  * hold up to {@value GfnNode#CAPACITY} keys in a {@code long[]}; leaves hold the slots with their end
  * gfns, linked left to right for range walks; every inner key is the exact smallest base gfn below its
- * child. A lookup among 32 764 slots visits three nodes and reads contiguous key arrays, where a binary
- * tree chases sixteen pointers: the lower levels of either do not fit in L2, so the number of dependent
- * loads is what a miss costs. Inserts and removals are O(log n), and memory follows the slots in use.
+ * child. A lookup among 32 764 slots visits three nodes and reads one group of eight keys in each, where a
+ * binary tree chases sixteen pointers: the lower levels of either do not fit in L2, so the number of
+ * dependent loads is what a miss costs. Inserts and removals are O(log n), and memory follows the slots in
+ * use.
  *
  * <p>Only the writer edits an index, and only while its set is inactive, so nothing is synchronized;
  * readers of a published set see finished nodes because publication is a volatile store.
@@ -66,7 +67,7 @@ final class GfnIndex {
         GfnNode<?> child = inner.children[i];
         GfnNode<?> split = insert(child, level - 1, slot);
         // The new slot may be the child's smallest.
-        inner.keys[i] = child.keys[0];
+        inner.setKey(i, child.keys[0]);
         return split == null ? null : inner.insert(i + 1, split);
     }
 
@@ -96,7 +97,7 @@ final class GfnIndex {
         if (child.count < GfnNode.MIN_FILL) {
             refill(node, i);
         } else {
-            node.keys[i] = child.keys[0];
+            node.setKey(i, child.keys[0]);
         }
     }
 
@@ -126,9 +127,9 @@ final class GfnIndex {
             left.moveTail(right, (left.count - right.count) / 2);
         }
         // Either node's smallest key may have changed (the underfull one's by the removal itself).
-        parent.keys[r - 1] = left.keys[0];
+        parent.setKey(r - 1, left.keys[0]);
         if (parent.children[r] == right) {
-            parent.keys[r] = right.keys[0];
+            parent.setKey(r, right.keys[0]);
         }
     }
 
@@ -177,11 +178,12 @@ final class GfnIndex {
     }
 
     /**
-     * A query gfn as a key for {@link GfnNode#rank}, which compares signed: a gfn of 2^63 or more, unsigned,
-     * lies above every slot, and so does {@link Long#MAX_VALUE}.
+     * A query gfn as a key for {@link GfnNode#rank}, which compares signed and takes keys below
+     * {@link GfnNode#PAD}: a gfn at or above {@link InstallChecks#GFN_LIMIT}, unsigned, lies above every slot
+     * (their ends are at most the limit), and so does the limit itself.
      */
     private static long searchKey(long gfn) {
-        return gfn < 0 ? Long.MAX_VALUE : gfn;
+        return Long.compareUnsigned(gfn, InstallChecks.GFN_LIMIT) >= 0 ? InstallChecks.GFN_LIMIT : gfn;
     }
 
     /** The slots intersecting {@code [start, end)} (both unsigned) in increasing base order, spec §2.3. */

@@ -6,8 +6,9 @@ import java.util.Arrays;
 
 /**
  * The structural checks of a {@link GfnIndex}, for tests: every leaf at the same depth, fill between
- * {@link GfnNode#MIN_FILL} and {@link GfnNode#CAPACITY} below the root, keys strictly ascending, inner keys equal to their child's smallest key, leaf entries
- * matching their slots, slots not overlapping, and the leaf chain visiting every leaf in order.
+ * {@link GfnNode#MIN_FILL} and {@link GfnNode#CAPACITY} below the root, keys strictly ascending then
+ * padding, samples current, inner keys equal to their child's smallest key, leaf entries matching their
+ * slots, slots not overlapping, and the leaf chain visiting every leaf in order.
  */
 final class GfnIndexChecker {
     private final GfnNode<?> root;
@@ -44,6 +45,14 @@ final class GfnIndexChecker {
             if (node.keys[i - 1] >= node.keys[i]) {
                 fail("keys out of order at " + i + ": " + Arrays.toString(node.keys));
             }
+        }
+        for (int i = node.count; i < GfnNode.CAPACITY; i++) {
+            if (node.keys[i] != GfnNode.PAD) {
+                fail("unused key " + i + " is not padding: " + Arrays.toString(node.keys));
+            }
+        }
+        if (!node.samplesCurrent()) {
+            fail("stale samples: " + Arrays.toString(node.keys));
         }
         if (level == 0) {
             checkLeaf((Leaf) node);

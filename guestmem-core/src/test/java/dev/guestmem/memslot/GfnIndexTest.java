@@ -48,7 +48,7 @@ class GfnIndexTest {
                 }
                 assertEquals(expected, leaf.rank(query), "count " + count + " query " + query);
             }
-            assertEquals(count, leaf.rank(Long.MAX_VALUE));
+            assertEquals(count, leaf.rank(InstallChecks.GFN_LIMIT));
         }
     }
 
@@ -143,6 +143,25 @@ class GfnIndexTest {
         index.checkInvariants();
         assertSame(grown, index.search(second + 2, false));
         assertSame(grown, index.search(second + 2, true));
+    }
+
+    @Test
+    void theCheckerCatchesAnUnpaddedKeyAndAStaleSample() {
+        GfnIndex index = new GfnIndex();
+        for (int n = 0; n < 20; n++) {
+            index.insert(slot(n, 1));
+        }
+        index.checkInvariants();
+        Leaf leaf = (Leaf) index.root;
+        leaf.keys[20] = 16L * 20;
+        assertEquals(true, assertThrows(IllegalStateException.class, index::checkInvariants)
+                .getMessage().startsWith("unused key 20 is not padding"));
+        leaf.keys[20] = GfnNode.PAD;
+        index.checkInvariants();
+        // Still ascending, but the sample of the first group no longer matches: a search near it goes wrong.
+        leaf.keys[GfnNode.GROUP - 1]++;
+        assertEquals(true, assertThrows(IllegalStateException.class, index::checkInvariants)
+                .getMessage().startsWith("stale samples"));
     }
 
     @Test
