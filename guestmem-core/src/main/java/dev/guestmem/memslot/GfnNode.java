@@ -51,10 +51,10 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
      * eight keys (one or two cache lines) finishes. Thirteen comparisons, no branch and no loop whose length
      * depends on the node, so the cost is the same whatever the keys and whatever order the queries come in.
      *
-     * <p>Measured in JMH (docs/performance.md): a count over all used keys cost the same on a repeating
-     * sequence of gfns but a third more on random gfns, where its loop exits, which vary with the node,
-     * mispredict; a binary search ({@code Arrays.binarySearch}) was faster on the repeating sequence, whose
-     * branches the predictor learns, and slower on random gfns.
+     * <p>Measured in JMH at 32 764 slots (docs/performance.md, "The grouped rank"): a count over all used
+     * keys cost about as much on a repeating sequence of gfns but half as much again on random gfns, where
+     * its loop exits, which vary with the node, mispredict; a binary search ({@code Arrays.binarySearch})
+     * was faster on the repeating sequence, whose branches the predictor learns, and slower on random gfns.
      */
     final int rank(long key) {
         int group = atOrBelow(sample0, key) + atOrBelow(sample1, key)
