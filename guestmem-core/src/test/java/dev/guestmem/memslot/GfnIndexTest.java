@@ -31,6 +31,16 @@ class GfnIndexTest {
         return new Memslot(0, n % KvmLimits.MEM_SLOTS_NUM, 16L * n, pages, 0, 0, null);
     }
 
+    /** Slots 0 to {@code count - 1} of {@code pages} pages each, inserted in ascending order and checked. */
+    private static GfnIndex ascending(int count, long pages) {
+        GfnIndex index = new GfnIndex();
+        for (int n = 0; n < count; n++) {
+            index.insert(slot(n, pages));
+        }
+        index.checkInvariants();
+        return index;
+    }
+
     @Test
     void rankCountsTheKeysAtOrBelowForEveryFill() {
         SplittableRandom random = new SplittableRandom(7);
@@ -82,11 +92,7 @@ class GfnIndexTest {
 
     @Test
     void ascendingSetupFillsLeavesThreeQuartersAndStaysThreeLevelsAt32764() {
-        GfnIndex index = new GfnIndex();
-        for (int n = 0; n < 32764; n++) {
-            index.insert(slot(n, 4));
-        }
-        index.checkInvariants();
+        GfnIndex index = ascending(32764, 4);
         assertEquals(2, index.height, "three levels");
         int leaves = 0;
         GfnNode<?> node = index.root;
@@ -126,10 +132,7 @@ class GfnIndexTest {
 
     @Test
     void removingALeafsSmallestSlotMovesItsParentKey() {
-        GfnIndex index = new GfnIndex();
-        for (int n = 0; n < 3 * CAPACITY; n++) {
-            index.insert(slot(n, 1));
-        }
+        GfnIndex index = ascending(3 * CAPACITY, 1);
         Inner root = (Inner) index.root;
         long second = root.keys[1];
         Memslot first = index.search(second, false);
@@ -147,11 +150,7 @@ class GfnIndexTest {
 
     @Test
     void theCheckerCatchesAnUnpaddedKeyAndAStaleSample() {
-        GfnIndex index = new GfnIndex();
-        for (int n = 0; n < 20; n++) {
-            index.insert(slot(n, 1));
-        }
-        index.checkInvariants();
+        GfnIndex index = ascending(20, 1);
         Leaf leaf = (Leaf) index.root;
         leaf.keys[20] = 16L * 20;
         assertEquals(true, assertThrows(IllegalStateException.class, index::checkInvariants)
