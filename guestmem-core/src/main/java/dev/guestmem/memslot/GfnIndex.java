@@ -10,8 +10,9 @@ import java.util.Iterator;
  * gfns, linked left to right for range walks; every inner key is the exact smallest base gfn below its
  * child. A lookup among 32 764 slots visits three nodes and reads one group of eight keys in each, where a
  * binary tree chases sixteen pointers: the lower levels of either do not fit in L2, so the number of
- * dependent loads is what a miss costs. Inserts and removals are O(log n), and memory follows the slots in
- * use.
+ * dependent loads is what a miss costs. For the same reason an inner node keeps a copy of each child's
+ * samples and its keys array, so the search reads a child's keys without waiting for the child object.
+ * Inserts and removals are O(log n), and memory follows the slots in use.
  *
  * <p>Only the writer edits an index, and only while its set is inactive, so nothing is synchronized;
  * readers of a published set see finished nodes because publication is a volatile store.
@@ -66,8 +67,8 @@ final class GfnIndex {
         int i = Math.max(rank - 1, 0);
         GfnNode<?> child = inner.children[i];
         GfnNode<?> split = insert(child, level - 1, slot);
-        // The new slot may be the child's smallest.
-        inner.setKey(i, child.keys[0]);
+        // The new slot may be the child's smallest, and may have moved its samples.
+        inner.refresh(i);
         return split == null ? null : inner.insert(i + 1, split);
     }
 
@@ -97,7 +98,7 @@ final class GfnIndex {
         if (child.count < GfnNode.MIN_FILL) {
             refill(node, i);
         } else {
-            node.setKey(i, child.keys[0]);
+            node.refresh(i);
         }
     }
 
@@ -126,10 +127,10 @@ final class GfnIndex {
         } else {
             left.moveTail(right, (left.count - right.count) / 2);
         }
-        // Either node's smallest key may have changed (the underfull one's by the removal itself).
-        parent.setKey(r - 1, left.keys[0]);
+        // Both nodes' keys changed (the underfull one's by the removal itself).
+        parent.refresh(r - 1);
         if (parent.children[r] == right) {
-            parent.setKey(r, right.keys[0]);
+            parent.refresh(r);
         }
     }
 
@@ -139,12 +140,12 @@ final class GfnIndex {
      */
     void replace(Memslot slot) {
         long base = slot.baseGfn();
-        Leaf leaf = leafFor(base);
-        int pos = leaf.rank(base) - 1;
-        if (pos < 0 || leaf.keys[pos] != base) {
+        Spot spot = locate(base);
+        int pos = spot.rank - 1;
+        if (pos < 0 || spot.leaf.keys[pos] != base) {
             throw new IllegalStateException("in-place replace needs a slot at the same base gfn: " + slot);
         }
-        leaf.set(pos, slot);
+        spot.leaf.set(pos, slot);
     }
 
     /**
@@ -154,8 +155,9 @@ final class GfnIndex {
      */
     Memslot search(long gfn, boolean approx) {
         long key = searchKey(gfn);
-        Leaf leaf = leafFor(key);
-        int pos = leaf.rank(key) - 1;
+        Spot spot = locate(key);
+        Leaf leaf = spot.leaf;
+        int pos = spot.rank - 1;
         if (pos >= 0) {
             // key < end exactly when gfn < end unsigned: ends are at most GFN_LIMIT, far below MAX_VALUE.
             return key < leaf.ends[pos] || approx ? leaf.slots[pos] : null;
@@ -164,17 +166,33 @@ final class GfnIndex {
         return approx ? leaf.slots[0] : null;
     }
 
+    /** Where a search for a key ends: a leaf, and the number of its keys at or below the key. */
+    private record Spot(Leaf leaf, int rank) {
+    }
+
     /**
      * The leaf whose key range holds {@code key}: at every level, the last child whose smallest key is at
-     * or below {@code key}, or the first child when there is none.
+     * or below {@code key}, or the first child when there is none. Below the root each rank is taken from
+     * the parent's copies ({@link Inner#childRank}), so reading a child's keys does not wait for the child.
      */
-    private Leaf leafFor(long key) {
+    private Spot locate(long key) {
         GfnNode<?> node = root;
-        for (int level = height; level > 0; level--) {
-            Inner inner = (Inner) node;
-            node = inner.children[Math.max(inner.rank(key) - 1, 0)];
+        int rank;
+        if (height == 0) {
+            rank = node.rank(key);
+        } else {
+            Inner parent = (Inner) node;
+            int i = Math.max(parent.rank(key) - 1, 0);
+            for (int level = height; level > 1; level--) {
+                int childRank = parent.childRank(i, key);
+                parent = (Inner) parent.children[i];
+                i = Math.max(childRank - 1, 0);
+            }
+            node = parent.children[i];
+            rank = parent.childRank(i, key);
         }
-        return (Leaf) node;
+        // One allocation site, which the JIT's escape analysis removes where the caller is inlined.
+        return new Spot((Leaf) node, rank);
     }
 
     /**
@@ -188,10 +206,9 @@ final class GfnIndex {
 
     /** The slots intersecting {@code [start, end)} (both unsigned) in increasing base order, spec §2.3. */
     Iterator<Memslot> inRange(long start, long end) {
-        long key = searchKey(start);
-        Leaf leaf = leafFor(key);
+        Spot spot = locate(searchKey(start));
         // Spec §2.3 steps 1-2: start at the slot at or below start, or at the first slot.
-        return new RangeCursor(leaf, Math.max(leaf.rank(key) - 1, 0), start, end);
+        return new RangeCursor(spot.leaf, Math.max(spot.rank - 1, 0), start, end);
     }
 
     /**

@@ -7,8 +7,9 @@ import java.util.Arrays;
 /**
  * The structural checks of a {@link GfnIndex}, for tests: every leaf at the same depth, fill between
  * {@link GfnNode#MIN_FILL} and {@link GfnNode#CAPACITY} below the root, keys strictly ascending then
- * padding, samples current, inner keys equal to their child's smallest key, leaf entries matching their
- * slots, slots not overlapping, and the leaf chain visiting every leaf in order.
+ * padding, samples current, inner keys equal to their child's smallest key, an inner node's copies of each
+ * child's keys array and samples current, leaf entries matching their slots, slots not overlapping, and the
+ * leaf chain visiting every leaf in order.
  */
 final class GfnIndexChecker {
     private final GfnNode<?> root;
@@ -64,10 +65,13 @@ final class GfnIndexChecker {
             if (inner.keys[i] != child.keys[0]) {
                 fail("inner key " + inner.keys[i] + " is not the smallest key " + child.keys[0] + " below it");
             }
+            if (inner.childKeys[i] != child.keys || !child.samplesCopiedTo(inner.childSamples, i)) {
+                fail("the copies of child " + i + "'s keys or samples are stale: " + Arrays.toString(child.keys));
+            }
             checkNode(child, level - 1, false);
         }
         for (int i = inner.count; i < GfnNode.CAPACITY; i++) {
-            if (inner.children[i] != null) {
+            if (inner.children[i] != null || inner.childKeys[i] != null) {
                 fail("stale child past the end");
             }
         }

@@ -24,6 +24,11 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
 
     /** Keys per group: {@link #rank} picks one group by its samples, then counts inside it. */
     static final int GROUP = 8;
+    /**
+     * Longs per row of {@link Inner#childSamples}: the five samples and three unused, so each row starts
+     * 64 bytes after the previous one and stays within at most two cache lines.
+     */
+    static final int SAMPLE_ROW = 8;
     /** What an unused key position holds: above every key and every search key, so it is never counted. */
     static final long PAD = Long.MAX_VALUE;
 
@@ -57,9 +62,22 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
      * was faster on the repeating sequence, whose branches the predictor learns, and slower on random gfns.
      */
     final int rank(long key) {
-        int group = atOrBelow(sample0, key) + atOrBelow(sample1, key)
-                + (atOrBelow(sample2, key) + atOrBelow(sample3, key)) + atOrBelow(sample4, key);
-        long[] k = keys;
+        return rank(sample0, sample1, sample2, sample3, sample4, keys, key);
+    }
+
+    /**
+     * {@link #rank} of a node from its samples as copied into row {@code row} of {@code samples} (see
+     * {@link Inner#childSamples}) and its {@code keys}: what a search does with a child, so that it need
+     * not wait for the child object to arrive before it reads the child's keys.
+     */
+    static int rank(long[] samples, int row, long[] keys, long key) {
+        int at = row * SAMPLE_ROW;
+        return rank(samples[at], samples[at + 1], samples[at + 2], samples[at + 3], samples[at + 4], keys, key);
+    }
+
+    private static int rank(long s0, long s1, long s2, long s3, long s4, long[] k, long key) {
+        int group = atOrBelow(s0, key) + atOrBelow(s1, key) + (atOrBelow(s2, key) + atOrBelow(s3, key))
+                + atOrBelow(s4, key);
         int first = group * GROUP;
         // Two sums of four, so the additions form two short chains rather than one of eight.
         int low = 0;
@@ -82,6 +100,23 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
         if (pos % GROUP == GROUP - 1) {
             resample();
         }
+    }
+
+    /** Copies the samples to {@code row} of {@code to}, which {@link #rank(long[], int, long[], long)} reads. */
+    final void copySamples(long[] to, int row) {
+        int at = row * SAMPLE_ROW;
+        to[at] = sample0;
+        to[at + 1] = sample1;
+        to[at + 2] = sample2;
+        to[at + 3] = sample3;
+        to[at + 4] = sample4;
+    }
+
+    /** Whether row {@code row} of {@code copies} holds the samples (for {@link GfnIndexChecker}). */
+    final boolean samplesCopiedTo(long[] copies, int row) {
+        int at = row * SAMPLE_ROW;
+        return copies[at] == sample0 && copies[at + 1] == sample1 && copies[at + 2] == sample2
+                && copies[at + 3] == sample3 && copies[at + 4] == sample4;
     }
 
     /** Whether the samples are the keys they stand for (for {@link GfnIndexChecker}). */
@@ -224,14 +259,37 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
         }
     }
 
-    /** An inner node: each key is the smallest key below its child, exactly, so a search needs no fallback. */
+    /**
+     * An inner node: each key is the smallest key below its child, exactly, so a search needs no fallback.
+     * Beside each child it keeps that child's keys array and a copy of its samples: a search that has
+     * chosen child {@code i} reads both from this node, which it has just read anyway, and so can load the
+     * child's keys in parallel with the child object, rather than after it (three dependent loads a level
+     * become two). {@link #set} refreshes them, and the index calls it for every child whose keys changed.
+     */
     static final class Inner extends GfnNode<GfnNode<?>> {
         final GfnNode<?>[] children = new GfnNode<?>[CAPACITY];
+        /** {@code children[i].keys}, or {@code null} past the end. */
+        final long[][] childKeys = new long[CAPACITY][];
+        /** Row {@code i}, {@link #SAMPLE_ROW} longs from {@code i * SAMPLE_ROW}: the samples of {@code children[i]}. */
+        final long[] childSamples = new long[CAPACITY * SAMPLE_ROW];
 
+        /** The rank of {@code key} in child {@code i}, read from this node's copies. */
+        int childRank(int i, long key) {
+            return rank(childSamples, i, childKeys[i], key);
+        }
+
+        /** Sets position {@code pos} to {@code child}, or, if it is already there, brings its copies up to date. */
         @Override
         void set(int pos, GfnNode<?> child) {
             setKey(pos, child.keys[0]);
             children[pos] = child;
+            childKeys[pos] = child.keys;
+            child.copySamples(childSamples, pos);
+        }
+
+        /** After child {@code pos}'s keys changed: its smallest key and its samples, again. */
+        void refresh(int pos) {
+            set(pos, children[pos]);
         }
 
         @Override
@@ -241,12 +299,16 @@ abstract sealed class GfnNode<E> permits GfnNode.Leaf, GfnNode.Inner {
 
         @Override
         void copyPayload(int from, GfnNode<GfnNode<?>> to, int at, int n) {
-            System.arraycopy(children, from, ((Inner) to).children, at, n);
+            Inner dst = (Inner) to;
+            System.arraycopy(children, from, dst.children, at, n);
+            System.arraycopy(childKeys, from, dst.childKeys, at, n);
+            System.arraycopy(childSamples, from * SAMPLE_ROW, dst.childSamples, at * SAMPLE_ROW, n * SAMPLE_ROW);
         }
 
         @Override
         void clearPayload(int from, int to) {
             Arrays.fill(children, from, to, null);
+            Arrays.fill(childKeys, from, to, null);
         }
     }
 }

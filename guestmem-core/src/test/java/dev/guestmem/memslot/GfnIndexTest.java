@@ -131,6 +131,35 @@ class GfnIndexTest {
     }
 
     @Test
+    void randomEditsAtThreeLevelsKeepTheParentsCopiesCurrent() {
+        // Toggling random slots of 8 000 keeps about 4 000 present: three levels, with splits, merges and
+        // borrows at the inner level too, each of which must refresh the copies the search reads.
+        GfnIndex index = new GfnIndex();
+        TreeMap<Long, Memslot> model = new TreeMap<>();
+        SplittableRandom random = new SplittableRandom(7);
+        int tallest = 0;
+        for (int step = 1; step <= 40_000; step++) {
+            Memslot s = slot(random.nextInt(8000), 1 + random.nextInt(16));
+            if (model.remove(s.baseGfn()) != null) {
+                index.remove(s);
+            } else {
+                index.insert(s);
+                model.put(s.baseGfn(), s);
+            }
+            tallest = Math.max(tallest, index.height);
+            if (step % 1000 == 0) {
+                index.checkInvariants();
+                for (int q = 0; q < 500; q++) {
+                    long gfn = random.nextLong(16 * 8001);
+                    assertSame(expectedSearch(model, gfn, false), index.search(gfn, false), "exact " + gfn);
+                    assertSame(expectedSearch(model, gfn, true), index.search(gfn, true), "approx " + gfn);
+                }
+            }
+        }
+        assertEquals(2, tallest, "three levels reached");
+    }
+
+    @Test
     void removingALeafsSmallestSlotMovesItsParentKey() {
         GfnIndex index = ascending(3 * CAPACITY, 1);
         Inner root = (Inner) index.root;
@@ -161,6 +190,21 @@ class GfnIndexTest {
         leaf.keys[GfnNode.GROUP - 1]++;
         assertEquals(true, assertThrows(IllegalStateException.class, index::checkInvariants)
                 .getMessage().startsWith("stale samples"));
+    }
+
+    @Test
+    void theCheckerCatchesAStaleCopyInTheParent() {
+        GfnIndex index = ascending(3 * CAPACITY, 1);
+        Inner root = (Inner) index.root;
+        // A child's sample as the parent copied it, off by one: the search would pick the wrong group.
+        root.childSamples[GfnNode.SAMPLE_ROW + 2]++;
+        assertEquals(true, assertThrows(IllegalStateException.class, index::checkInvariants)
+                .getMessage().startsWith("the copies of child 1"));
+        root.refresh(1);
+        index.checkInvariants();
+        root.childKeys[0] = root.childKeys[1];
+        assertEquals(true, assertThrows(IllegalStateException.class, index::checkInvariants)
+                .getMessage().startsWith("the copies of child 0"));
     }
 
     @Test
