@@ -172,27 +172,40 @@ final class GfnIndex {
 
     /**
      * The leaf whose key range holds {@code key}: at every level, the last child whose smallest key is at
-     * or below {@code key}, or the first child when there is none. Below the root each rank is taken from
-     * the parent's copies ({@link Inner#childRank}), so reading a child's keys does not wait for the child.
+     * or below {@code key}; the leftmost leaf when {@code key} is below every key. Below the root each rank
+     * is taken from the parent's copies ({@link Inner#childRank}), so reading a child's keys does not wait
+     * for the child.
      */
     private Spot locate(long key) {
         GfnNode<?> node = root;
-        int rank;
-        if (height == 0) {
-            rank = node.rank(key);
-        } else {
+        int rank = node.rank(key);
+        if (height > 0 && rank == 0) {
+            return leftmost();
+        }
+        // From here on key is at or above the smallest key of every node on its path (each inner key is
+        // its child's smallest), so every rank is at least 1.
+        if (height > 0) {
             Inner parent = (Inner) node;
-            int i = Math.max(parent.rank(key) - 1, 0);
+            int i = rank - 1;
             for (int level = height; level > 1; level--) {
                 int childRank = parent.childRank(i, key);
                 parent = (Inner) parent.children[i];
-                i = Math.max(childRank - 1, 0);
+                i = childRank - 1;
             }
             node = parent.children[i];
             rank = parent.childRank(i, key);
         }
-        // One allocation site, which the JIT's escape analysis removes where the caller is inlined.
+        // One allocation site on the common path, which escape analysis removes where the caller is inlined.
         return new Spot((Leaf) node, rank);
+    }
+
+    /** A key below every key: the leftmost leaf, rank 0. */
+    private Spot leftmost() {
+        GfnNode<?> node = root;
+        for (int level = height; level > 0; level--) {
+            node = ((Inner) node).children[0];
+        }
+        return new Spot((Leaf) node, 0);
     }
 
     /**
