@@ -179,21 +179,16 @@ final class GfnIndex {
     private Spot locate(long key) {
         GfnNode<?> node = root;
         int rank = node.rank(key);
-        if (height > 0 && rank == 0) {
+        if (rank == 0 && height > 0) {
             return leftmost();
         }
         // From here on key is at or above the smallest key of every node on its path (each inner key is
-        // its child's smallest), so every rank is at least 1.
-        if (height > 0) {
+        // its child's smallest), so every rank is at least 1. One copy of the rank's code in the loop keeps
+        // the compiled search small enough for the JIT to inline into its callers.
+        for (int level = height; level > 0; level--) {
             Inner parent = (Inner) node;
-            int i = rank - 1;
-            for (int level = height; level > 1; level--) {
-                int childRank = parent.childRank(i, key);
-                parent = (Inner) parent.children[i];
-                i = childRank - 1;
-            }
-            node = parent.children[i];
-            rank = parent.childRank(i, key);
+            node = parent.children[rank - 1];
+            rank = parent.childRank(rank - 1, key);
         }
         // One allocation site on the common path, which escape analysis removes where the caller is inlined.
         return new Spot((Leaf) node, rank);
